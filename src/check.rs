@@ -1,0 +1,184 @@
+//! The `check` pipeline: load → parse → scope → schema → decode → rules.
+//!
+//! Stages never stop each other from reporting: a schema error in one API
+//! prunes that value and the rules still run on the rest; other APIs are
+//! checked in full. Only fatal input errors (unreadable, not YAML) stop
+//! before the next stage.
+
+use std::path::Path;
+
+use crate::config::ApiConfig;
+use crate::diag::{Diagnostic, codes, sort_for_output};
+use crate::load::{LoadError, load};
+use crate::rules::{self, ApiCtx, scope};
+use crate::schema::{SchemaChecker, repair};
+use crate::source::SourceFile;
+use crate::yaml::{self, Limits, Node, Value};
+
+/// The outcome of checking one file.
+pub struct Checked {
+    pub source: SourceFile,
+    pub diagnostics: Vec<Diagnostic>,
+    /// APIs that decoded (with or without rule errors), in file order.
+    pub apis: Vec<ApiConfig>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Why a check could not produce a report about the input.
+pub enum Failure {
+    /// The file does not exist (usage error).
+    NotFound(Box<Diagnostic>),
+    /// The file could not be read (could not finish).
+    Io(Box<Diagnostic>),
+}
+
+/// Checks the file at `path`; `shown_name` is how diagnostics name it.
+pub fn check_file(path: &Path, shown_name: &str) -> Result<Checked, Failure> {
+    let project_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    match load(path, shown_name) {
+        Ok(source) => Ok(check_source(source, &project_dir)),
+        Err(LoadError::NotFound(d)) => Err(Failure::NotFound(d)),
+        Err(LoadError::Io(d)) => Err(Failure::Io(d)),
+        Err(LoadError::Invalid(invalid)) => {
+            let (source, d) = *invalid;
+            Ok(Checked {
+                source,
+                diagnostics: vec![d],
+                apis: Vec::new(),
+            })
+        }
+    }
+}
+
+/// Checks already-loaded text; project files are looked up in `project_dir`.
+pub fn check_source(source: SourceFile, project_dir: &Path) -> Checked {
+    let parsed = yaml::parse(source.text(), Limits::default());
+    let mut diagnostics = parsed.diagnostics;
+    let mut apis = Vec::new();
+    if let Some(items) = api_items(parsed.root.as_ref(), &source, &mut diagnostics) {
+        let (decoded, found) = check_items(items, project_dir);
+        diagnostics.extend(found);
+        apis = decoded;
+    }
+    sort_for_output(&mut diagnostics);
+    Checked {
+        source,
+        diagnostics,
+        apis,
+    }
+}
+
+/// The list of API items, or a diagnostic saying why there is none.
+fn api_items<'a>(
+    root: Option<&'a Node>,
+    source: &SourceFile,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<&'a [Node]> {
+    if diagnostics
+        .iter()
+        .any(|d| d.is_error() && d.code != codes::DUPLICATE_KEY)
+    {
+        return None;
+    }
+    let empty = Diagnostic::error(
+        codes::EMPTY_FILE,
+        format!("`{}` holds no YAML document", source.name()),
+    )
+    .help("cortex.yaml is a list of APIs, starting with `- name: ...`");
+    let Some(root) = root else {
+        diagnostics.push(empty);
+        return None;
+    };
+    match &root.value {
+        Value::Seq(items) if items.is_empty() => {
+            diagnostics.push(
+                Diagnostic::error(codes::EMPTY_LIST, "the list of APIs is empty")
+                    .at(root.span.clone(), "empty list")
+                    .help("add at least one API"),
+            );
+            None
+        }
+        Value::Seq(items) => Some(items),
+        Value::Null => {
+            diagnostics.push(empty);
+            None
+        }
+        _ => {
+            diagnostics.push(
+                Diagnostic::error(
+                    codes::TOP_LEVEL_NOT_LIST,
+                    format!(
+                        "the top level must be a list of APIs, found {}",
+                        root.type_name()
+                    ),
+                )
+                .at(head_line(root, source), "not a list")
+                .help("start each API with `- `, e.g. `- name: iris`"),
+            );
+            None
+        }
+    }
+}
+
+/// The first line of a node's text, so a label on a whole document stays short.
+fn head_line(node: &Node, source: &SourceFile) -> std::ops::Range<usize> {
+    let start = node.span.start;
+    let line = source.position(start).line;
+    let end =
+        (source.line_start(line + 1).saturating_sub(1)).clamp(start, node.span.end.max(start));
+    start..end
+}
+
+fn check_items(items: &[Node], project_dir: &Path) -> (Vec<ApiConfig>, Vec<Diagnostic>) {
+    let mut diagnostics = rules::duplicate_names(items);
+    let checker = match SchemaChecker::new() {
+        Ok(c) => c,
+        Err(why) => {
+            diagnostics.push(Diagnostic::error(codes::INTERNAL, why));
+            return (Vec::new(), diagnostics);
+        }
+    };
+    let mut decoded: Vec<(ApiConfig, &Node)> = Vec::new();
+    for item in items {
+        if let Some(d) = scope::out_of_scope(item) {
+            diagnostics.push(d);
+            continue;
+        }
+        let api = scope::api_name(item);
+        let report = checker.check_item(item, api);
+        let mut json = item.to_json();
+        repair(&mut json, &report.repairs);
+        let schema_failed = !report.diagnostics.is_empty();
+        diagnostics.extend(report.diagnostics);
+        match serde_json::from_value::<ApiConfig>(json) {
+            Ok(config) => decoded.push((config, item)),
+            // a required field failed the schema: already reported
+            Err(_) if schema_failed => {}
+            Err(e) => diagnostics.push(
+                Diagnostic::error(
+                    codes::INTERNAL,
+                    format!("the API passed the schema but could not be decoded: {e}"),
+                )
+                .at(item.span.clone(), "this API")
+                .in_api(api),
+            ),
+        }
+    }
+    let contexts: Vec<ApiCtx<'_>> = decoded
+        .iter()
+        .map(|(config, node)| ApiCtx {
+            name: &config.name,
+            config,
+            node,
+            project_dir,
+        })
+        .collect();
+    diagnostics.extend(rules::run(&contexts));
+    drop(contexts);
+    (decoded.into_iter().map(|(c, _)| c).collect(), diagnostics)
+}

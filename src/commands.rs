@@ -1,0 +1,123 @@
+//! Runs a parsed command and returns what to print and the exit code. The
+//! binary's `main` only prints the result: one exit point.
+
+use std::io::IsTerminal;
+
+use crate::check::{Failure, check_file};
+use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ExplainArgs, OutputArgs};
+use crate::diag::Diagnostic;
+use crate::diag::codes::{self, REGISTRY};
+use crate::diag::render::{Format, Rendered, Report, render};
+use crate::schema;
+
+/// Process exit codes (see README): invalid input and "could not check"
+/// never share a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Ok = 0,
+    InvalidInput = 1,
+    Usage = 2,
+    CouldNotFinish = 3,
+}
+
+pub struct Outcome {
+    pub output: Rendered,
+    pub exit: ExitCode,
+}
+
+pub fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Schema => text_outcome(schema::to_pretty_string(), ExitCode::Ok),
+        Command::Explain(args) => explain(&args),
+    }
+}
+
+fn check(args: &CheckArgs) -> Outcome {
+    let shown = args.config.display().to_string();
+    match check_file(&args.config, &shown) {
+        Ok(checked) => {
+            let subject = match checked.apis.len() {
+                1 => "1 API checked".to_owned(),
+                n => format!("{n} APIs checked"),
+            };
+            let report = Report {
+                source: Some(&checked.source),
+                diagnostics: &checked.diagnostics,
+                summary_subject: subject,
+            };
+            let exit = if checked.has_errors() {
+                ExitCode::InvalidInput
+            } else {
+                ExitCode::Ok
+            };
+            Outcome {
+                output: render(args.output.format, &report, use_color(&args.output)),
+                exit,
+            }
+        }
+        Err(Failure::NotFound(d)) => failure(*d, &args.output, ExitCode::Usage),
+        Err(Failure::Io(d)) => failure(*d, &args.output, ExitCode::CouldNotFinish),
+    }
+}
+
+fn failure(diagnostic: Diagnostic, output: &OutputArgs, exit: ExitCode) -> Outcome {
+    let diagnostics = [diagnostic];
+    let report = Report {
+        source: None,
+        diagnostics: &diagnostics,
+        summary_subject: String::new(),
+    };
+    Outcome {
+        output: render(output.format, &report, use_color(output)),
+        exit,
+    }
+}
+
+fn explain(args: &ExplainArgs) -> Outcome {
+    let Some(code) = &args.code else {
+        let list: String = REGISTRY
+            .iter()
+            .map(|i| format!("{}  {}\n", i.code, i.title))
+            .collect();
+        return text_outcome(list, ExitCode::Ok);
+    };
+    match codes::lookup(code) {
+        Some(info) => text_outcome(
+            format!("{}: {}\n\n{}\n", info.code, info.title, info.explanation),
+            ExitCode::Ok,
+        ),
+        None => Outcome {
+            output: Rendered {
+                stdout: Vec::new(),
+                stderr: format!(
+                    "error: unknown diagnostic code `{code}`; `cortex-tfc explain` lists them all\n"
+                )
+                .into_bytes(),
+            },
+            exit: ExitCode::Usage,
+        },
+    }
+}
+
+fn text_outcome(text: String, exit: ExitCode) -> Outcome {
+    Outcome {
+        output: Rendered {
+            stdout: text.into_bytes(),
+            stderr: Vec::new(),
+        },
+        exit,
+    }
+}
+
+fn use_color(output: &OutputArgs) -> bool {
+    match output.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            output.format == Format::Human
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    }
+}

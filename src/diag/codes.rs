@@ -1,0 +1,385 @@
+//! The catalogue of diagnostic codes: one entry per code, with a title and
+//! the long explanation `cortex-tfc explain CODE` prints.
+//!
+//! Codes are stable: never renumber or reuse one. Groups: `TFC0xxx` reading
+//! and parsing, `TFC1xxx` JSON Schema, `TFC2xxx` Cortex 0.34 rules,
+//! `TFC3xxx` model store and structure, `TFC4xxx` signatures, `TFC9xxx`
+//! internal. To add a code, add one entry below in numeric order; the
+//! `registry_is_sorted_unique_and_documented` test keeps the table honest.
+
+use std::fmt;
+
+/// A stable diagnostic code such as `TFC2031`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code(&'static str);
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// The registry entry for this code.
+    pub fn info(self) -> Option<&'static CodeInfo> {
+        lookup(self.0)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: Code,
+    pub title: &'static str,
+    pub explanation: &'static str,
+}
+
+/// Finds a code by its text, ignoring ASCII case (`tfc2031` works too).
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    REGISTRY
+        .iter()
+        .find(|info| info.code.0.eq_ignore_ascii_case(code))
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $title:literal, $explanation:literal;)*) => {
+        $(pub const $name: Code = Code($code);)*
+        /// Every code, sorted by number.
+        pub static REGISTRY: &[CodeInfo] = &[
+            $(CodeInfo { code: $name, title: $title, explanation: $explanation },)*
+        ];
+    };
+}
+
+codes! {
+    FILE_UNREADABLE = "TFC0001", "the configuration file could not be read",
+"cortex-tfc could not open or read the configuration file named on the command
+line. Check the path and the file's permissions. A missing file is a usage
+error (exit code 2); any other read failure means the check could not finish
+(exit code 3).";
+
+    NOT_UTF8 = "TFC0002", "the file is not valid UTF-8",
+"cortex.yaml must be UTF-8 text. The diagnostic points at the first byte that
+is not part of a valid UTF-8 sequence. Re-save the file as UTF-8 (files saved
+as UTF-16 or Latin-1 by some editors trigger this).";
+
+    EMPTY_FILE = "TFC0003", "the file is empty",
+"The file holds no YAML document (it is empty, or holds only comments and
+blank lines). cortex.yaml must be a list of APIs:
+
+    - name: iris
+      kind: AsyncAPI
+      handler: ...";
+
+    YAML_SYNTAX = "TFC0004", "YAML syntax error",
+"The YAML parser stopped at this position. Typical causes: a missing ':'
+after a key, an unclosed quote or bracket, wrong indentation of a list item,
+or a stray character. Nothing after the error can be checked until it is
+fixed.";
+
+    TAB_INDENT = "TFC0005", "tab used for indentation",
+"YAML forbids tab characters in indentation; only spaces indent. Replace the
+tab with spaces (two per level is the usual style for cortex.yaml).";
+
+    MULTIPLE_DOCUMENTS = "TFC0006", "more than one YAML document",
+"cortex.yaml must hold exactly one YAML document: a single list of APIs. A
+second document (after a '---' line) is not read by Cortex. Merge the
+documents into one list.";
+
+    TOP_LEVEL_NOT_LIST = "TFC0007", "the top level is not a list",
+"cortex.yaml is a YAML list with one item per API, even for a single API.
+Start each API with '- ':
+
+    - name: iris
+      kind: AsyncAPI";
+
+    EMPTY_LIST = "TFC0008", "the list of APIs is empty",
+"The file is a list but holds no API. Add at least one API item.";
+
+    DUPLICATE_KEY = "TFC0009", "duplicate key",
+"A mapping holds the same key twice. Cortex silently keeps the last value;
+cortex-tfc reports it, because the first value is usually the one that was
+meant to be edited. Remove one of the two.";
+
+    FILE_TOO_LARGE = "TFC0010", "the file is too large",
+"The file is larger than the input limit (8 MiB). A real cortex.yaml is a few
+kilobytes; a file this large is almost certainly not a configuration.";
+
+    NESTING_TOO_DEEP = "TFC0011", "nesting is too deep",
+"Lists and mappings are nested deeper than the limit (64 levels). No Cortex
+field needs more than a handful of levels; the limit protects the checker
+from hostile input.";
+
+    ALIAS_BUDGET = "TFC0012", "too many nodes after expanding aliases",
+"The document expands to more nodes than the limit (250,000 nodes, counting
+every copy an alias makes). Nested aliases can make a small file expand
+exponentially (a 'billion laughs' bomb); cortex-tfc stops before that.";
+
+    COMPLEX_KEY = "TFC0013", "mapping key is not a plain value",
+"A mapping key is itself a list or a mapping (YAML '? ' complex keys, or a
+flow collection used as a key). Cortex configuration keys are strings.";
+
+    UNSUPPORTED_TAG = "TFC0014", "unsupported YAML tag",
+"The value carries a YAML tag cortex-tfc does not know. Only the core tags
+(!!str, !!int, !!float, !!bool, !!null, !!map, !!seq) are accepted; remove
+custom tags such as !Ref or !!binary.";
+
+    UNKNOWN_ALIAS = "TFC0015", "alias to an unknown anchor",
+"An alias (*name) refers to an anchor (&name) that is not defined before it.
+Define the anchor first, or fix the spelling.";
+
+    INVALID_MERGE = "TFC0016", "invalid merge key",
+"A '<<' merge key must refer to a mapping, or to a list of mappings (usually
+through aliases: '<<: *defaults').";
+
+    UNKNOWN_FIELD = "TFC1001", "unknown field",
+"The field is not part of the Cortex 0.34 configuration at this level.
+Cortex rejects unknown fields (except inside handler.config, which is free
+form). Usually a typo: the diagnostic suggests the closest known field. Run
+'cortex-tfc schema' to see every field.";
+
+    MISSING_FIELD = "TFC1002", "required field is missing",
+"A required field is absent. Every API needs 'name', 'kind' and 'handler';
+a handler needs 'type' and 'path'; a TensorFlow handler needs 'models'; each
+entry of 'models.paths' needs 'name' and 'path'.";
+
+    WRONG_TYPE = "TFC1003", "value has the wrong type",
+"The value is of the wrong YAML type (for example a list where a mapping is
+expected, or a number where a string is expected). Environment variable
+values must be strings: quote numbers and booleans ('\"8080\"', '\"true\"').";
+
+    NOT_ALLOWED_VALUE = "TFC1004", "value is not one of the allowed values",
+"The field accepts a fixed set of values, listed in the message. Values are
+case-sensitive.";
+
+    BAD_FORMAT = "TFC1005", "value does not have the required format",
+"The string does not match the format the field requires (for example, API
+names are DNS-1035 labels: lower-case letters, digits and '-', starting with a
+letter and ending with a letter or digit). The help line describes the field.";
+
+    OUT_OF_RANGE = "TFC1006", "number out of range",
+"The number is outside the range the field accepts; the message gives the
+bound.";
+
+    BAD_LENGTH = "TFC1007", "value is too long or too short",
+"A string, list or mapping is longer or shorter than the field allows (for
+example, API names have at most 42 characters, and node_groups cannot be an
+empty list).";
+
+    SCHEMA_VIOLATION = "TFC1009", "value does not match the schema",
+"The value does not satisfy the JSON Schema for this field. The message
+names the failing constraint; 'cortex-tfc schema' prints the full schema.";
+
+    UNSUPPORTED_KIND = "TFC2001", "API kind not supported by cortex-tfc",
+"cortex-tfc compiles Cortex 0.34 AsyncAPIs that use the TensorFlow handler.
+RealtimeAPI, BatchAPI, TaskAPI and TrafficSplitter are valid Cortex kinds but
+are not compiled by this tool: deploy them with the Cortex CLI, or keep them
+in a separate file.";
+
+    UNSUPPORTED_HANDLER = "TFC2002", "handler type not supported by cortex-tfc",
+"handler.type 'python' is valid in Cortex 0.34 but cortex-tfc only compiles
+the 'tensorflow' handler, whose models it can check before deploying.";
+
+    REMOVED_HANDLER = "TFC2003", "handler type was removed from Cortex",
+"handler.type 'onnx' was removed from Cortex before 0.34. Convert the model to
+a TensorFlow SavedModel and use 'type: tensorflow', or serve it from a
+'python' handler.";
+
+    RESERVED_NAME_PREFIX = "TFC2004", "API name uses a reserved prefix",
+"API names must not start with 'b-': Cortex reserves that prefix for the
+resources it creates for batch jobs.";
+
+    DUPLICATE_API_NAME = "TFC2005", "two APIs have the same name",
+"API names are unique within a file; Cortex deploys one API per name. The
+secondary label points at the first API with that name.";
+
+    HANDLER_PATH_NOT_PY = "TFC2006", "handler.path is not a Python file",
+"handler.path names the Python file that holds the Handler class, relative to
+the directory of cortex.yaml. It must end in '.py'.";
+
+    PROJECT_FILE_MISSING = "TFC2007", "file not found in the project",
+"A file named in the configuration does not exist relative to the directory
+that holds cortex.yaml (the project directory, which Cortex uploads). Paths
+are relative to that directory, not to the current working directory.";
+
+    DEPENDENCY_FILE_MISSING = "TFC2008", "dependency file not found",
+"handler.dependencies names a file that does not exist in the project. Cortex
+skips a missing dependency file without a word, so the packages you expect
+will not be installed.";
+
+    BAD_PYTHON_PATH = "TFC2009", "invalid python_path",
+"handler.python_path must be a relative path (not absolute, not starting with
+'~'), not the project root itself ('.', './'), and must name an existing
+directory inside the project.";
+
+    MODELS_NONE = "TFC2010", "no model source given",
+"A TensorFlow handler needs exactly one of handler.models.path (one model),
+handler.models.paths (a list of named models) or handler.models.dir (a folder
+with one model per sub-folder).";
+
+    MODELS_CONFLICT = "TFC2011", "conflicting model sources",
+"handler.models accepts only one of 'path', 'paths' and 'dir'. Keep one.";
+
+    BAD_MODEL_PATH = "TFC2012", "model path is not an S3 path",
+"Model paths must be S3 URLs of the form s3://bucket/prefix. Local paths and
+other schemes (gs://, http://) are not accepted by Cortex 0.34 for AsyncAPIs
+('invalid bucket scheme').";
+
+    RESERVED_MODEL_NAME = "TFC2013", "reserved model name",
+"The model name '_cortex_default' is reserved: Cortex gives it to the single
+model of handler.models.path.";
+
+    DUPLICATE_MODEL_NAME = "TFC2014", "two models have the same name",
+"Names in handler.models.paths must be unique within an API: the TensorFlow
+client selects a model by name.";
+
+    MODEL_CACHE_UNSUPPORTED = "TFC2015", "model caching is not supported for AsyncAPI",
+"handler.models.cache_size and disk_cache_size (live model caching) only
+exist for RealtimeAPIs. Remove them.";
+
+    ASYNC_PROCESSES = "TFC2016", "AsyncAPI needs processes_per_replica: 1",
+"An AsyncAPI replica runs exactly one process: Cortex 0.34 rejects any other
+value of handler.processes_per_replica. Scale with autoscaling instead.";
+
+    ASYNC_THREADS = "TFC2017", "AsyncAPI needs threads_per_process: 1",
+"An AsyncAPI process handles one workload at a time: Cortex 0.34 rejects any
+other value of handler.threads_per_process.";
+
+    ASYNC_BATCHING = "TFC2018", "server_side_batching is not supported for AsyncAPI",
+"Server-side batching exists only for RealtimeAPIs. Remove
+handler.server_side_batching.";
+
+    ASYNC_MODEL_RELOADING = "TFC2019", "multi_model_reloading is not supported here",
+"handler.multi_model_reloading belongs to the python handler of RealtimeAPIs;
+it is not allowed for an AsyncAPI with the TensorFlow handler.";
+
+    ASYNC_PROTOBUF = "TFC2020", "protobuf_path is not supported for AsyncAPI",
+"handler.protobuf_path enables gRPC, which only RealtimeAPIs serve. Remove
+it.";
+
+    RESERVED_ENV = "TFC2021", "environment variable uses the reserved CORTEX_ prefix",
+"Names starting with 'CORTEX_' are set by Cortex itself (CORTEX_API_SPEC,
+CORTEX_QUEUE_URL, ...) and may not be overridden in handler.env.";
+
+    BAD_IMAGE = "TFC2022", "invalid container image reference",
+"The value is not a valid Docker image reference
+([registry[:port]/]repository[:tag][@digest]). Repository path components
+are lower-case.";
+
+    IMAGE_VERSION_MISMATCH = "TFC2023", "Cortex image from another version",
+"Images from quay.io/cortexlabs (or docker.io/cortexlabs) must carry the tag
+of the Cortex version in use, 0.34.0: images of other versions speak a
+different protocol to the cluster.";
+
+    BAD_QUANTITY = "TFC2024", "invalid Kubernetes quantity",
+"CPU is given in cores ('1', 0.5, '500m'); memory in bytes with an optional
+suffix ('512Mi', '2G', '1.5Gi'). The value could not be read as a quantity.";
+
+    QUANTITY_TOO_SMALL = "TFC2025", "quantity below the minimum",
+"compute.cpu must be at least 20m and compute.mem at least 20Mi.";
+
+    SHM_EXCEEDS_MEM = "TFC2026", "shm_size exceeds compute.mem",
+"The shared-memory volume (handler.shm_size) counts against the memory of
+the pod; it cannot be larger than compute.mem.";
+
+    GPU_AND_INF = "TFC2027", "both GPU and Inferentia requested",
+"An API runs on one kind of accelerator: set compute.gpu or compute.inf, not
+both.";
+
+    INF_PROCESSES = "TFC2028", "NeuronCores cannot be split across processes",
+"Each Inferentia chip has 4 NeuronCores; compute.inf * 4 must be divisible by
+handler.processes_per_replica so each process gets the same number of
+cores.";
+
+    BAD_DURATION = "TFC2029", "invalid duration",
+"Durations use Go syntax: a sequence of numbers with units, such as '60s',
+'1m30s', '5m' or '1h'. Units: ns, us, ms, s, m, h.";
+
+    BAD_WINDOW = "TFC2030", "invalid autoscaling window",
+"autoscaling.window must be at least 10s and a multiple of 10s (the metrics
+are collected every 10 seconds).";
+
+    MIN_ABOVE_MAX = "TFC2031", "min_replicas is greater than max_replicas",
+"autoscaling.min_replicas cannot be greater than autoscaling.max_replicas
+(default 100).";
+
+    INIT_OUTSIDE_RANGE = "TFC2032", "init_replicas outside min..max",
+"autoscaling.init_replicas (default: min_replicas) must lie between
+min_replicas and max_replicas.";
+
+    TARGET_ABOVE_MAX_CONCURRENCY = "TFC2033", "target_replica_concurrency above max_replica_concurrency",
+"autoscaling.target_replica_concurrency cannot be greater than
+autoscaling.max_replica_concurrency (default 1024).";
+
+    BAD_SURGE = "TFC2034", "invalid update_strategy value",
+"max_surge and max_unavailable take a non-negative integer (a number of
+replicas) or a percentage from 0% to 100% written as a string ('25%').";
+
+    SURGE_BOTH_ZERO = "TFC2035", "max_surge and max_unavailable are both zero",
+"A rolling update with max_surge 0 and max_unavailable 0 can never make
+progress. Allow at least one of them to be positive.";
+
+    BAD_ENDPOINT = "TFC2036", "invalid endpoint",
+"networking.endpoint may only hold letters, digits and '-', '_', '.', '/'; it
+cannot be just '/', contain '//', or be longer than 1000 characters.";
+
+    DUPLICATE_ENDPOINT = "TFC2037", "two APIs use the same endpoint",
+"Each API needs its own networking.endpoint (default '/<name>'). Endpoints
+are compared in canonical form (leading '/', no trailing '/').";
+
+    PATH_OUTSIDE_PROJECT = "TFC2038", "path leaves the project directory",
+"Project paths (handler.path, handler.python_path, handler.dependencies.*)
+are relative to the directory holding cortex.yaml, which is what Cortex
+uploads. An absolute path, a '~' path or one that climbs out with '..' names
+a file that will not be in the deployed project.";
+
+    BAD_BUCKET = "TFC2039", "invalid S3 bucket name",
+"The bucket part of an s3:// path must be a valid S3 bucket name: 3 to 63
+characters, lower-case letters, digits, '.' and '-', starting and ending with
+a letter or digit.";
+
+    INTERNAL = "TFC9001", "internal error",
+"cortex-tfc hit a bug while checking this input. Please report it with the
+input that triggers it.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_sorted_unique_and_documented() {
+        for pair in REGISTRY.windows(2) {
+            assert!(
+                pair[0].code < pair[1].code,
+                "{} before {}",
+                pair[0].code,
+                pair[1].code
+            );
+        }
+        for info in REGISTRY {
+            let code = info.code.as_str();
+            assert!(code.len() == 7 && code.starts_with("TFC"), "{code}");
+            assert!(code[3..].bytes().all(|b| b.is_ascii_digit()), "{code}");
+            assert!(
+                !info.title.is_empty() && info.explanation.len() > 40,
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case_and_rejects_unknown_codes() {
+        assert_eq!(lookup("tfc2031").map(|i| i.code), Some(MIN_ABOVE_MAX));
+        assert!(lookup("TFC7777").is_none());
+    }
+}

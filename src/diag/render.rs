@@ -1,0 +1,208 @@
+//! Output formats, behind one function: [`render`] turns a finished report
+//! into the bytes for stdout and stderr. To add a format, add a
+//! [`Format`] variant and its renderer here; nothing else prints.
+
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor::Buffer};
+use serde::Serialize;
+
+use super::{Diagnostic, Severity};
+use crate::source::SourceFile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Rich diagnostics with source excerpts, on stderr.
+    Human,
+    /// One JSON object on stdout (versioned contract, see README).
+    Json,
+}
+
+/// What a run writes.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Everything a renderer needs.
+pub struct Report<'a> {
+    pub source: Option<&'a SourceFile>,
+    pub diagnostics: &'a [Diagnostic],
+    /// What was checked, for the human summary (`2 APIs`).
+    pub summary_subject: String,
+}
+
+pub fn render(format: Format, report: &Report<'_>, color: bool) -> Rendered {
+    match format {
+        Format::Human => Rendered {
+            stdout: Vec::new(),
+            stderr: human(report, color),
+        },
+        Format::Json => Rendered {
+            stdout: json(report),
+            stderr: Vec::new(),
+        },
+    }
+}
+
+fn human(report: &Report<'_>, color: bool) -> Vec<u8> {
+    let mut buffer = if color {
+        Buffer::ansi()
+    } else {
+        Buffer::no_color()
+    };
+    let (name, text) = report.source.map_or(("", ""), |s| (s.name(), s.text()));
+    let file = SimpleFile::new(name, text);
+    let config = term::Config::default();
+    for diagnostic in report.diagnostics {
+        let converted = to_codespan(diagnostic, report.source.is_some());
+        if term::emit_to_write_style(&mut buffer, &config, &file, &converted).is_err() {
+            // a span outside the text cannot be drawn: print the header alone
+            let header = to_codespan(diagnostic, false);
+            let _ = term::emit_to_write_style(&mut buffer, &config, &file, &header);
+        }
+    }
+    let mut out = buffer.into_inner();
+    out.extend_from_slice(summary(report).as_bytes());
+    out
+}
+
+fn to_codespan(d: &Diagnostic, with_labels: bool) -> cs::Diagnostic<()> {
+    let base = match d.severity {
+        Severity::Error => cs::Diagnostic::error(),
+        Severity::Warning => cs::Diagnostic::warning(),
+    };
+    let mut labels = Vec::new();
+    if with_labels {
+        if let Some(primary) = &d.primary {
+            labels
+                .push(cs::Label::primary((), primary.span.clone()).with_message(&primary.message));
+        }
+        labels.extend(
+            d.secondary
+                .iter()
+                .map(|l| cs::Label::secondary((), l.span.clone()).with_message(&l.message)),
+        );
+    }
+    let mut notes = Vec::new();
+    if let Some(help) = &d.help {
+        notes.push(format!("help: {help}"));
+    }
+    base.with_code(d.code.as_str())
+        .with_message(&d.message)
+        .with_labels(labels)
+        .with_notes(notes)
+}
+
+fn summary(report: &Report<'_>) -> String {
+    let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = report.diagnostics.len() - errors;
+    let name = report.source.map_or("input", |s| s.name());
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    match (errors, warnings) {
+        (0, 0) => format!("{name}: ok ({})\n", report.summary_subject),
+        (0, w) => format!(
+            "{name}: ok with {} ({})\n",
+            plural(w, "warning"),
+            report.summary_subject
+        ),
+        (e, w) => format!("{name}: {}, {}\n", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+/// `--format json`: version 1 of the contract in the README.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    ok: bool,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    severity: Severity,
+    code: &'static str,
+    message: &'a str,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
+    api: Option<&'a str>,
+    path: Option<&'a str>,
+    help: Option<&'a str>,
+    related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    message: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+fn json(report: &Report<'_>) -> Vec<u8> {
+    let diagnostics = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let start = report
+                .source
+                .zip(d.primary.as_ref())
+                .map(|(s, l)| s.position(l.span.start));
+            let end = report
+                .source
+                .zip(d.primary.as_ref())
+                .map(|(s, l)| s.position(l.span.end));
+            let related = report
+                .source
+                .map(|s| {
+                    d.secondary
+                        .iter()
+                        .map(|l| {
+                            let (a, b) = (s.position(l.span.start), s.position(l.span.end));
+                            JsonRelated {
+                                message: &l.message,
+                                line: a.line,
+                                column: a.column,
+                                end_line: b.line,
+                                end_column: b.column,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            JsonDiagnostic {
+                severity: d.severity,
+                code: d.code.as_str(),
+                message: &d.message,
+                file: report.source.map(SourceFile::name),
+                line: start.map(|p| p.line),
+                column: start.map(|p| p.column),
+                end_line: end.map(|p| p.line),
+                end_column: end.map(|p| p.column),
+                api: d.api.as_deref(),
+                path: d.path.as_deref(),
+                help: d.help.as_deref(),
+                related,
+            }
+        })
+        .collect();
+    let body = JsonReport {
+        version: 1,
+        ok: !report.diagnostics.iter().any(Diagnostic::is_error),
+        diagnostics,
+    };
+    let mut out = serde_json::to_vec_pretty(&body).unwrap_or_default();
+    out.push(b'\n');
+    out
+}

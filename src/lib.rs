@@ -1,0 +1,19 @@
+//! cortex-tfc: compiles Cortex 0.34 AsyncAPI deployments of TensorFlow models.
+//!
+//! The pipeline, one module per stage (see README "Design notes"):
+//! `load` → `yaml` (span-keeping parse) → `rules::scope` → `schema` →
+//! decode into `config` → `rules`; every stage reports `diag::Diagnostic`s,
+//! rendered once by `diag::render`. `check` runs the stages; `commands`
+//! maps a CLI command to output and an exit code.
+
+pub mod check;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diag;
+pub mod load;
+pub mod rules;
+pub mod schema;
+pub mod source;
+pub mod values;
+pub mod yaml;

@@ -1,0 +1,286 @@
+//! handler: file, AsyncAPI restrictions, env, images, python_path.
+
+use super::ApiCtx;
+use super::project_files::{self, ProjectPath};
+use crate::config::Handler;
+use crate::diag::{Diagnostic, codes};
+use crate::schema::{Seg, locate};
+use crate::values::image;
+
+/// The Cortex version whose images cortex-tfc targets.
+pub const CORTEX_VERSION: &str = "0.34.0";
+
+pub fn path_is_python(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
+    let path = &api.config.handler.path;
+    if path.ends_with(".py") {
+        return Vec::new();
+    }
+    vec![
+        api.error(
+            codes::HANDLER_PATH_NOT_PY,
+            "handler.path",
+            format!("handler.path `{path}` is not a Python file"),
+            "must end in `.py`",
+        )
+        .help("point handler.path at the .py file that defines the Handler class"),
+    ]
+}
+
+pub fn async_restrictions(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
+    let h: &Handler = &api.config.handler;
+    let mut out = Vec::new();
+    if let Some(n) = h.processes_per_replica.filter(|n| *n != 1) {
+        out.push(
+            api.error(
+                codes::ASYNC_PROCESSES,
+                "handler.processes_per_replica",
+                format!("handler.processes_per_replica is {n}, but an AsyncAPI must use 1"),
+                "must be 1 for an AsyncAPI",
+            )
+            .help("remove the field or set it to 1; scale out with autoscaling.max_replicas"),
+        );
+    }
+    if let Some(n) = h.threads_per_process.filter(|n| *n != 1) {
+        out.push(
+            api.error(
+                codes::ASYNC_THREADS,
+                "handler.threads_per_process",
+                format!("handler.threads_per_process is {n}, but an AsyncAPI must use 1"),
+                "must be 1 for an AsyncAPI",
+            )
+            .help("remove the field or set it to 1"),
+        );
+    }
+    let unsupported = [
+        (
+            h.server_side_batching.is_some(),
+            "server_side_batching",
+            codes::ASYNC_BATCHING,
+        ),
+        (
+            h.multi_model_reloading.is_some(),
+            "multi_model_reloading",
+            codes::ASYNC_MODEL_RELOADING,
+        ),
+        (
+            h.protobuf_path.is_some(),
+            "protobuf_path",
+            codes::ASYNC_PROTOBUF,
+        ),
+    ];
+    for (present, field, code) in unsupported {
+        if present {
+            let path = format!("handler.{field}");
+            out.push(
+                Diagnostic::error(
+                    code,
+                    format!("handler.{field} is not supported for an AsyncAPI"),
+                )
+                .at(api.key_span(&path), "not supported for AsyncAPI")
+                .help(format!("remove handler.{field}"))
+                .in_api(Some(api.name))
+                .with_path(path),
+            );
+        }
+    }
+    out
+}
+
+pub fn reserved_env(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
+    let Some(env) = &api.config.handler.env else {
+        return Vec::new();
+    };
+    env.keys()
+        .filter(|k| k.starts_with("CORTEX_"))
+        .map(|key| {
+            // env names may hold dots: locate by segments, not by a dotted path
+            let segs = [
+                Seg::Key("handler".into()),
+                Seg::Key("env".into()),
+                Seg::Key(key.clone()),
+            ];
+            let span = locate(api.node, &segs)
+                .and_then(|l| l.key_span)
+                .unwrap_or_else(|| api.key_span("handler.env"));
+            Diagnostic::error(
+                codes::RESERVED_ENV,
+                format!("environment variable `{key}` uses the reserved prefix `CORTEX_`"),
+            )
+            .at(span, "reserved for Cortex")
+            .help("rename the variable; Cortex sets CORTEX_* variables itself")
+            .in_api(Some(api.name))
+            .with_path(format!("handler.env.{key}"))
+        })
+        .collect()
+}
+
+pub fn images(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
+    let h = &api.config.handler;
+    [
+        ("handler.image", &h.image),
+        (
+            "handler.tensorflow_serving_image",
+            &h.tensorflow_serving_image,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(path, value)| Some((path, value.as_deref()?)))
+    .filter_map(|(path, text)| image_problem(api, path, text))
+    .collect()
+}
+
+fn image_problem(api: &ApiCtx<'_>, path: &str, text: &str) -> Option<Diagnostic> {
+    let reference = match image::parse(text) {
+        Ok(r) => r,
+        Err(why) => {
+            return Some(
+                api.error(codes::BAD_IMAGE, path, format!("{path} `{text}` is not a valid image reference: {why}"), "invalid image reference")
+                    .help("write [registry[:port]/]repository[:tag][@digest], e.g. quay.io/cortexlabs/tensorflow-handler:0.34.0"),
+            );
+        }
+    };
+    if !reference.is_cortexlabs() || reference.tag.as_deref() == Some(CORTEX_VERSION) {
+        return None;
+    }
+    // a digest pins the image exactly; nothing to compare the version with
+    if reference.tag.is_none() && reference.digest.is_some() {
+        return None;
+    }
+    let tag = reference.tag.as_deref().unwrap_or("latest");
+    Some(
+        api.error(
+            codes::IMAGE_VERSION_MISMATCH,
+            path,
+            format!("{path} `{text}` is a Cortex image of version `{tag}`, but this deployment targets Cortex {CORTEX_VERSION}"),
+            format!("expected tag `{CORTEX_VERSION}`"),
+        )
+        .help(format!("use the tag `{CORTEX_VERSION}`, or your own image built from it")),
+    )
+}
+
+pub fn python_path(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
+    let Some(raw) = &api.config.handler.python_path else {
+        return Vec::new();
+    };
+    let field = "handler.python_path";
+    if matches!(raw.as_str(), "." | "./" | "./.") || raw.is_empty() {
+        return vec![
+            api.error(
+                codes::BAD_PYTHON_PATH,
+                field,
+                format!("handler.python_path `{raw}` names the project root"),
+                "the project root is already on the path",
+            )
+            .help("remove python_path, or name a sub-directory of the project"),
+        ];
+    }
+    match project_files::resolve(api.project_dir, raw) {
+        ProjectPath::Outside => vec![project_files::outside(api, field, raw)],
+        ProjectPath::Inside(path) if path.is_dir() => Vec::new(),
+        ProjectPath::Inside(_) => vec![
+            api.error(
+                codes::BAD_PYTHON_PATH,
+                field,
+                format!("handler.python_path `{raw}` is not a directory in the project"),
+                "no such directory",
+            )
+            .help(format!(
+                "create the directory next to cortex.yaml ({}), or fix the path",
+                api.project_dir.display()
+            )),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn handler_path_must_be_python() {
+        let text = api_yaml("", "").replace("path: handler.py", "path: handler.txt");
+        assert_eq!(
+            found(&text, &run_rule(&text, path_is_python)),
+            [("TFC2006", "handler.txt")]
+        );
+    }
+
+    #[test]
+    fn async_apis_run_one_process_and_thread() {
+        let text = api_yaml(
+            "    processes_per_replica: 4\n    threads_per_process: 2\n    server_side_batching: {max_batch_size: 8}\n    protobuf_path: p.proto\n    multi_model_reloading: {}\n",
+            "",
+        );
+        assert_eq!(
+            found(&text, &run_rule(&text, async_restrictions)),
+            [
+                ("TFC2016", "4"),
+                ("TFC2017", "2"),
+                ("TFC2018", "server_side_batching"),
+                ("TFC2019", "multi_model_reloading"),
+                ("TFC2020", "protobuf_path")
+            ]
+        );
+        let text = api_yaml("    processes_per_replica: 1\n", "");
+        assert!(run_rule(&text, async_restrictions).is_empty());
+    }
+
+    #[test]
+    fn cortex_env_names_are_reserved() {
+        let text = api_yaml(
+            "    env:\n      MY_VAR: x\n      CORTEX_API_SPEC: y\n      a.b: z\n",
+            "",
+        );
+        assert_eq!(
+            found(&text, &run_rule(&text, reserved_env)),
+            [("TFC2021", "CORTEX_API_SPEC")]
+        );
+    }
+
+    #[test]
+    fn images_are_parsed_and_cortex_tags_checked() {
+        let text = api_yaml(
+            "    image: quay.io/cortexlabs/tensorflow-handler:0.33.0\n    tensorflow_serving_image: Bad/Image\n",
+            "",
+        );
+        assert_eq!(
+            found(&text, &run_rule(&text, images)),
+            [
+                ("TFC2023", "quay.io/cortexlabs/tensorflow-handler:0.33.0"),
+                ("TFC2022", "Bad/Image")
+            ]
+        );
+        let text = api_yaml(
+            "    image: quay.io/cortexlabs/tensorflow-handler:0.34.0\n    tensorflow_serving_image: my.registry:5000/serving:2\n",
+            "",
+        );
+        assert!(run_rule(&text, images).is_empty());
+        let text = api_yaml("    image: cortexlabs/tensorflow-handler\n", "");
+        assert_eq!(
+            found(&text, &run_rule(&text, images)),
+            [("TFC2023", "cortexlabs/tensorflow-handler")]
+        );
+    }
+
+    #[test]
+    fn python_path_must_be_a_project_directory() {
+        for (value, code) in [
+            ("./", "TFC2009"),
+            ("/abs", "TFC2038"),
+            ("~/lib", "TFC2038"),
+            ("../up", "TFC2038"),
+            ("missing", "TFC2009"),
+        ] {
+            let text = api_yaml(&format!("    python_path: \"{value}\"\n"), "");
+            let expected = format!("\"{value}\"");
+            assert_eq!(
+                found(&text, &run_rule(&text, python_path)),
+                [(code, expected.as_str())],
+                "{value}"
+            );
+        }
+        let text = api_yaml("    python_path: src\n", "");
+        assert!(run_rule(&text, python_path).is_empty());
+    }
+}

@@ -1,0 +1,613 @@
+//! JSON Schema: generated from the typed config, validated with `jsonschema`,
+//! and every error mapped back onto the YAML tree.
+//!
+//! Mapping follows the error's instance path over the span-keeping tree: an
+//! unknown key is labelled on the key itself (with a "did you mean"), a bad
+//! value on the value, a missing field on the mapping's key. `Option<Struct>`
+//! fields make `anyOf[$ref, null]`; the failing branch is dug out so the
+//! label lands on the real field, not on its parent.
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value as Json;
+
+use crate::config::CortexFile;
+use crate::diag::{Code, Diagnostic, codes, suggest};
+use crate::source::Span;
+use crate::yaml::Node;
+
+/// The JSON Schema for a whole cortex.yaml, as committed in
+/// `schemas/cortex.schema.json`.
+pub fn generate() -> Json {
+    serde_json::to_value(schemars::schema_for!(CortexFile)).unwrap_or(Json::Null)
+}
+
+/// The schema as the committed file holds it: pretty JSON with a final newline.
+pub fn to_pretty_string() -> String {
+    let mut text = serde_json::to_string_pretty(&generate()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A path inside one API: keys and list indexes.
+pub type FieldPath = Vec<Seg>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Renders a field path as a user reads it: `handler.models.paths[0].name`.
+pub fn display_path(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Validates single API items against the `ApiConfig` definition.
+pub struct SchemaChecker {
+    schema: Json,
+    validator: Validator,
+}
+
+/// What schema validation found in one API.
+#[derive(Debug, Default)]
+pub struct ItemReport {
+    pub diagnostics: Vec<Diagnostic>,
+    /// How to repair each failing value before decoding, so the semantic
+    /// rules still run on the rest of the API.
+    pub repairs: Vec<(FieldPath, Repair)>,
+}
+
+/// What to do with a value that failed the schema before decoding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Repair {
+    /// Remove it (an optional field: the plan default applies).
+    Remove,
+    /// Keep it: a string of the right type whose format is wrong decodes
+    /// fine, and the rules can still use it (a name, a model name).
+    Keep,
+    /// Put the only value cortex-tfc compiles in its place (`kind`,
+    /// `handler.type`): the diagnostic already says what was wrong.
+    Replace(Json),
+}
+
+/// The value cortex-tfc assumes for a required field that failed, when
+/// there is exactly one it compiles.
+fn in_scope_value(path: &[Seg]) -> Option<Json> {
+    match path {
+        [Seg::Key(k)] if k == "kind" => Some(Json::from("AsyncAPI")),
+        [Seg::Key(h), Seg::Key(t)] if h == "handler" && t == "type" => {
+            Some(Json::from("tensorflow"))
+        }
+        _ => None,
+    }
+}
+
+impl SchemaChecker {
+    pub fn new() -> Result<Self, String> {
+        let root = generate();
+        let schema = serde_json::json!({
+            "$schema": root.get("$schema").cloned().unwrap_or(Json::Null),
+            "$defs": root.get("$defs").cloned().unwrap_or(Json::Null),
+            "$ref": "#/$defs/ApiConfig",
+        });
+        let validator = jsonschema::options()
+            .build(&schema)
+            .map_err(|e| format!("the built-in schema does not compile: {e}"))?;
+        Ok(Self { schema, validator })
+    }
+
+    /// Checks one API item; `api` names it in the diagnostics.
+    pub fn check_item(&self, item: &Node, api: Option<&str>) -> ItemReport {
+        let instance = item.to_json();
+        let mut report = ItemReport::default();
+        for error in self.validator.iter_errors(&instance) {
+            for leaf in leaf_errors(&error) {
+                self.map_error(leaf, item, api, &mut report);
+            }
+        }
+        report
+    }
+
+    fn map_error(
+        &self,
+        error: &ValidationError<'_>,
+        item: &Node,
+        api: Option<&str>,
+        report: &mut ItemReport,
+    ) {
+        let path = normalize(item, field_path(error));
+        let Some(target) = locate(item, &path) else {
+            return;
+        };
+        let field = display_path(&path);
+        let help_text = self.field_description(error);
+        let with_context =
+            |d: Diagnostic, path: &FieldPath| d.in_api(api).with_path(display_path(path));
+        match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let allowed = self.allowed_properties(error);
+                for key in unexpected {
+                    let Some(entry) = target.node.entry(key) else {
+                        continue;
+                    };
+                    let mut key_path = path.clone();
+                    key_path.push(Seg::Key(key.clone()));
+                    let where_ = if field.is_empty() {
+                        "an API".to_owned()
+                    } else {
+                        format!("`{field}`")
+                    };
+                    let mut d = Diagnostic::error(
+                        codes::UNKNOWN_FIELD,
+                        format!("unknown field `{key}` in {where_}"),
+                    )
+                    .at(entry.key_span.clone(), "unknown field");
+                    d = match suggest(key, allowed.iter().map(String::as_str)) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!("known fields here: {}", allowed.join(", "))),
+                    };
+                    report.diagnostics.push(with_context(d, &key_path));
+                    report.repairs.push((key_path, Repair::Remove));
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let property = property.as_str().unwrap_or_default();
+                let mut d = Diagnostic::error(
+                    codes::MISSING_FIELD,
+                    if field.is_empty() {
+                        format!("the API is missing the required field `{property}`")
+                    } else {
+                        format!("`{field}` is missing the required field `{property}`")
+                    },
+                )
+                .at(
+                    target.label_span(),
+                    format!("`{property}` is required here"),
+                );
+                if let Some(help) = self.property_description(error, property) {
+                    d = d.help(format!("`{property}`: {help}"));
+                }
+                report.diagnostics.push(with_context(d, &path));
+                let mut missing = path.clone();
+                missing.push(Seg::Key(property.to_owned()));
+                if let Some(value) = in_scope_value(&missing) {
+                    report.repairs.push((missing, Repair::Replace(value)));
+                }
+            }
+            kind => {
+                let (code, message, label) = describe_value_error(kind, &field, target.node);
+                let mut d = Diagnostic::error(code, message).at(target.value_span(), label);
+                if let Some(help) = value_help(kind, target.node).or(help_text) {
+                    d = d.help(help);
+                }
+                report.diagnostics.push(with_context(d, &path));
+                let repair = match (in_scope_value(&path), kind) {
+                    (Some(value), _) => Repair::Replace(value),
+                    (
+                        None,
+                        ValidationErrorKind::Pattern { .. }
+                        | ValidationErrorKind::MinLength { .. }
+                        | ValidationErrorKind::MaxLength { .. },
+                    ) => Repair::Keep,
+                    (
+                        None,
+                        ValidationErrorKind::MinItems { .. } | ValidationErrorKind::MaxItems { .. },
+                    ) => Repair::Keep,
+                    _ => Repair::Remove,
+                };
+                report.repairs.push((path, repair));
+            }
+        }
+    }
+
+    /// The `description` of the schema object that holds the failing keyword.
+    fn field_description(&self, error: &ValidationError<'_>) -> Option<String> {
+        let parent = parent_pointer(error.schema_path().as_str());
+        self.schema
+            .pointer(parent)
+            .and_then(|s| s.get("description"))
+            .and_then(Json::as_str)
+            .map(fold_lines)
+    }
+
+    fn property_description(&self, error: &ValidationError<'_>, property: &str) -> Option<String> {
+        let parent = parent_pointer(error.schema_path().as_str());
+        self.schema
+            .pointer(parent)
+            .and_then(|s| s.get("properties"))
+            .and_then(|p| p.get(property))
+            .and_then(|p| p.get("description"))
+            .and_then(Json::as_str)
+            .map(fold_lines)
+    }
+
+    fn allowed_properties(&self, error: &ValidationError<'_>) -> Vec<String> {
+        let parent = parent_pointer(error.schema_path().as_str());
+        self.schema
+            .pointer(parent)
+            .and_then(|s| s.get("properties"))
+            .and_then(Json::as_object)
+            .map(|props| props.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Flattens `anyOf`/`oneOf` errors to the errors of the branch that was
+/// meant: branches that failed only because the value has another type
+/// (such as the `null` branch of an optional field) are dropped.
+fn leaf_errors<'a, 'e>(error: &'a ValidationError<'e>) -> Vec<&'a ValidationError<'e>> {
+    let branches = match error.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context
+        }
+        _ => return vec![error],
+    };
+    let here = error.instance_path().as_str();
+    let meant: Vec<_> = branches
+        .iter()
+        .filter(|branch| {
+            !branch.iter().all(|e| {
+                matches!(e.kind(), ValidationErrorKind::Type { .. })
+                    && e.instance_path().as_str() == here
+            })
+        })
+        .collect();
+    match meant.as_slice() {
+        [branch] => branch.iter().flat_map(leaf_errors).collect(),
+        _ => vec![error],
+    }
+}
+
+fn describe_value_error(
+    kind: &ValidationErrorKind,
+    field: &str,
+    node: &Node,
+) -> (Code, String, String) {
+    let found = node.type_name();
+    let shown = shown_value(node);
+    match kind {
+        ValidationErrorKind::Type { kind } => (
+            codes::WRONG_TYPE,
+            format!("`{field}` must be {}, found {found}", expected_types(kind)),
+            format!("this is {found}"),
+        ),
+        ValidationErrorKind::Enum { options } => (
+            codes::NOT_ALLOWED_VALUE,
+            format!(
+                "`{field}` has the value {shown}, which is not one of: {}",
+                list_options(options)
+            ),
+            "not an allowed value".to_owned(),
+        ),
+        ValidationErrorKind::Constant { expected_value } => (
+            codes::NOT_ALLOWED_VALUE,
+            format!("`{field}` must be {expected_value}, found {shown}"),
+            "not the allowed value".to_owned(),
+        ),
+        ValidationErrorKind::Pattern { pattern } => (
+            codes::BAD_FORMAT,
+            format!("`{field}` has the value {shown}, which does not match `{pattern}`"),
+            "invalid format".to_owned(),
+        ),
+        ValidationErrorKind::Minimum { limit } => range(field, &shown, format!("at least {limit}")),
+        ValidationErrorKind::Maximum { limit } => range(field, &shown, format!("at most {limit}")),
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            range(field, &shown, format!("greater than {limit}"))
+        }
+        ValidationErrorKind::ExclusiveMaximum { limit } => {
+            range(field, &shown, format!("less than {limit}"))
+        }
+        ValidationErrorKind::MinLength { limit } => {
+            length(field, node, format!("at least {limit} characters"))
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            length(field, node, format!("at most {limit} characters"))
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            length(field, node, format!("at least {limit} item(s)"))
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            length(field, node, format!("at most {limit} item(s)"))
+        }
+        other => (
+            codes::SCHEMA_VIOLATION,
+            format!(
+                "`{field}` does not match the schema: {}",
+                keyword_name(other)
+            ),
+            "here".to_owned(),
+        ),
+    }
+}
+
+fn range(field: &str, shown: &str, bound: String) -> (Code, String, String) {
+    (
+        codes::OUT_OF_RANGE,
+        format!("`{field}` must be {bound}, found {shown}"),
+        format!("must be {bound}"),
+    )
+}
+
+fn length(field: &str, node: &Node, bound: String) -> (Code, String, String) {
+    let size = match &node.value {
+        crate::yaml::Value::Str(s) => format!("{} characters", s.chars().count()),
+        crate::yaml::Value::Seq(items) => format!("{} item(s)", items.len()),
+        _ => "of another size".to_owned(),
+    };
+    (
+        codes::BAD_LENGTH,
+        format!("`{field}` must have {bound}, found {size}"),
+        format!("must have {bound}"),
+    )
+}
+
+/// Help that is better than the field description for some errors.
+fn value_help(kind: &ValidationErrorKind, node: &Node) -> Option<String> {
+    match kind {
+        ValidationErrorKind::Enum { options } => {
+            let shown = node.as_str()?;
+            let candidates: Vec<&str> = options
+                .as_array()?
+                .iter()
+                .filter_map(Json::as_str)
+                .collect();
+            suggest(shown, candidates).map(|s| format!("did you mean `{s}`?"))
+        }
+        ValidationErrorKind::Type { kind } if expects(kind, "string") => match node.value {
+            crate::yaml::Value::Int(_)
+            | crate::yaml::Value::Float(_)
+            | crate::yaml::Value::Bool(_) => Some("quote the value to make it a string".to_owned()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn expects(kind: &TypeKind, name: &str) -> bool {
+    type_names(kind).contains(&name.to_owned())
+}
+
+fn type_names(kind: &TypeKind) -> Vec<String> {
+    match kind {
+        TypeKind::Single(t) => vec![t.to_string()],
+        TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect(),
+    }
+}
+
+fn expected_types(kind: &TypeKind) -> String {
+    let names: Vec<String> = type_names(kind)
+        .into_iter()
+        .filter(|t| t != "null")
+        .map(|t| match t.as_str() {
+            "object" => "a mapping".to_owned(),
+            "array" => "a list".to_owned(),
+            "integer" => "an integer".to_owned(),
+            other => format!("a {other}"),
+        })
+        .collect();
+    if names.is_empty() {
+        "null".to_owned()
+    } else {
+        names.join(" or ")
+    }
+}
+
+fn list_options(options: &Json) -> String {
+    options
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+fn keyword_name(kind: &ValidationErrorKind) -> String {
+    let debug = format!("{kind:?}");
+    debug
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or("constraint")
+        .to_owned()
+}
+
+/// A scalar as the message shows it: strings quoted, others as written.
+fn shown_value(node: &Node) -> String {
+    use crate::yaml::Value;
+    match &node.value {
+        Value::Str(s) => {
+            let short: String = s.chars().take(60).collect();
+            if short.len() < s.len() {
+                format!("\"{short}…\"")
+            } else {
+                format!("\"{s}\"")
+            }
+        }
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_owned(),
+        Value::Seq(_) => "a list".to_owned(),
+        Value::Map(_) => "a mapping".to_owned(),
+    }
+}
+
+fn fold_lines(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn parent_pointer(pointer: &str) -> &str {
+    pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
+}
+
+fn field_path(error: &ValidationError<'_>) -> FieldPath {
+    let pointer = error.instance_path().as_str();
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|raw| raw.replace("~1", "/").replace("~0", "~"))
+        .map(Seg::Key)
+        .collect()
+}
+
+/// A node found by path, with the key that holds it when there is one.
+pub struct Located<'a> {
+    pub node: &'a Node,
+    pub key_span: Option<Span>,
+}
+
+impl Located<'_> {
+    /// Where a problem with the value is shown: the value, or its key when
+    /// the value is empty (`key:` with nothing after it).
+    pub fn value_span(&self) -> Span {
+        match &self.key_span {
+            Some(key) if self.node.span.is_empty() => key.clone(),
+            _ => self.node.span.clone(),
+        }
+    }
+
+    /// Where a problem with the whole mapping is shown: its key, or its
+    /// first line when it has no key (a list item).
+    pub fn label_span(&self) -> Span {
+        self.key_span.clone().unwrap_or_else(|| head(self.node))
+    }
+}
+
+/// Walks a path over the tree. JSON pointers do not say whether `0` is a key
+/// or an index: the node being walked decides.
+pub fn locate<'a>(root: &'a Node, path: &[Seg]) -> Option<Located<'a>> {
+    use crate::yaml::Value;
+    let mut here = Located {
+        node: root,
+        key_span: None,
+    };
+    for seg in path {
+        here = match (&here.node.value, seg) {
+            (Value::Map(_), Seg::Key(k)) => {
+                let entry = here.node.entry(k)?;
+                Located {
+                    node: &entry.value,
+                    key_span: Some(entry.key_span.clone()),
+                }
+            }
+            (Value::Seq(items), Seg::Index(i)) => Located {
+                node: items.get(*i)?,
+                key_span: None,
+            },
+            (Value::Seq(items), Seg::Key(k)) => Located {
+                node: items.get(k.parse::<usize>().ok()?)?,
+                key_span: None,
+            },
+            _ => return None,
+        };
+    }
+    Some(here)
+}
+
+/// A short span standing for a whole node, so a label on a big mapping
+/// stays on one line: a mapping's first key, otherwise the node itself.
+fn head(node: &Node) -> Span {
+    match &node.value {
+        crate::yaml::Value::Map(entries) => entries
+            .first()
+            .map_or(node.span.clone(), |e| e.key_span.clone()),
+        _ => node.span.clone(),
+    }
+}
+
+/// Turns pointer segments that walk into lists into indexes.
+fn normalize(root: &Node, path: FieldPath) -> FieldPath {
+    use crate::yaml::Value;
+    let mut here = Some(root);
+    path.into_iter()
+        .map(|seg| {
+            let (next, seg) = match (here.map(|n| &n.value), seg) {
+                (Some(Value::Seq(items)), Seg::Key(k)) => match k.parse::<usize>() {
+                    Ok(i) => (items.get(i), Seg::Index(i)),
+                    Err(_) => (None, Seg::Key(k)),
+                },
+                (Some(Value::Map(_)), Seg::Key(k)) => (here.and_then(|n| n.get(&k)), Seg::Key(k)),
+                (_, seg) => (None, seg),
+            };
+            here = next;
+            seg
+        })
+        .collect()
+}
+
+/// Applies the repairs to the JSON form of an API before decoding. A
+/// removal only happens where the parent is a mapping: removing a list item
+/// would shift the indexes the rules use to find spans, so a failing list
+/// item leaves the API undecodable instead (its schema errors stand).
+pub fn repair(value: &mut Json, repairs: &[(FieldPath, Repair)]) {
+    for (path, how) in repairs {
+        let Some((last, parent)) = path.split_last() else {
+            continue;
+        };
+        let Seg::Key(key) = last else { continue };
+        if !parent_is_object(value, parent) {
+            continue;
+        }
+        if let Some(Json::Object(map)) = get_mut(value, parent) {
+            match how {
+                Repair::Keep => {}
+                Repair::Remove => {
+                    map.remove(key);
+                }
+                Repair::Replace(v) => {
+                    map.insert(key.clone(), v.clone());
+                }
+            }
+        }
+    }
+}
+
+fn parent_is_object(value: &Json, path: &[Seg]) -> bool {
+    let mut here = value;
+    for seg in path {
+        here = match (here, seg) {
+            (Json::Object(m), Seg::Key(k)) => match m.get(k) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Json::Array(a), Seg::Key(k)) => match k.parse::<usize>().ok().and_then(|i| a.get(i)) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Json::Array(a), Seg::Index(i)) => match a.get(*i) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    here.is_object()
+}
+
+fn get_mut<'a>(value: &'a mut Json, path: &[Seg]) -> Option<&'a mut Json> {
+    let mut here = value;
+    for seg in path {
+        here = match (here, seg) {
+            (Json::Object(m), Seg::Key(k)) => m.get_mut(k)?,
+            (Json::Array(a), Seg::Key(k)) => a.get_mut(k.parse::<usize>().ok()?)?,
+            (Json::Array(a), Seg::Index(i)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(here)
+}
