@@ -89,6 +89,7 @@ fn api_items<'a>(
         codes::EMPTY_FILE,
         format!("`{}` holds no YAML document", source.name()),
     )
+    .at(0..0, "nothing but blank lines and comments")
     .help("cortex.yaml is a list of APIs, starting with `- name: ...`");
     let Some(root) = root else {
         diagnostics.push(empty);

@@ -48,6 +48,7 @@ pub fn load(path: &Path, shown_name: &str) -> Result<SourceFile, LoadError> {
                 MAX_FILE_BYTES / 1024 / 1024
             ),
         )
+        .at(0..0, "file starts here")
         .help("a cortex.yaml is a few kilobytes; check that this is the right file");
         return Err(LoadError::Invalid(Box::new((
             SourceFile::new(shown_name, ""),

@@ -358,13 +358,16 @@ fn length(field: &str, node: &Node, bound: String) -> (Code, String, String) {
 fn value_help(kind: &ValidationErrorKind, node: &Node) -> Option<String> {
     match kind {
         ValidationErrorKind::Enum { options } => {
-            let shown = node.as_str()?;
+            let shown = node.as_str().unwrap_or_default();
             let candidates: Vec<&str> = options
                 .as_array()?
                 .iter()
                 .filter_map(Json::as_str)
                 .collect();
-            suggest(shown, candidates).map(|s| format!("did you mean `{s}`?"))
+            Some(match suggest(shown, candidates.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of: {}", candidates.join(", ")),
+            })
         }
         ValidationErrorKind::Type { kind } if expects(kind, "string") => match node.value {
             crate::yaml::Value::Int(_)

@@ -1,0 +1,236 @@
+//! Process-level tests: arguments, exit codes, output formats, and the
+//! input failures that golden cases cannot hold (non-UTF-8, huge files,
+//! unreadable paths).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cortex_tfc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A fresh project directory with a handler file.
+fn project(name: &str, config: &[u8]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    std::fs::write(dir.join("handler.py"), "class Handler:\n    pass\n").expect("handler");
+    std::fs::write(dir.join("cortex.yaml"), config).expect("config");
+    dir
+}
+
+fn json_report(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
+const VALID: &str = "- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n      path: s3://my-bucket/iris/\n";
+
+#[test]
+fn valid_file_exits_zero_with_empty_json_report() {
+    let dir = project("valid", VALID.as_bytes());
+    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json_report(&out);
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(0));
+    let human = cortex_tfc(&["check", "cortex.yaml"], &dir);
+    assert_eq!(human.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&human.stderr).contains("ok (1 API checked)"));
+}
+
+#[test]
+fn ten_different_mistakes_are_all_reported_with_positions() {
+    let config = "\
+- name: iris
+  kind: AsyncAPI
+  handlr: x
+  handler:
+    type: tensorflow
+    path: handler.py
+    processes_per_replica: 4
+    log_level: verbose
+    env:
+      CORTEX_X: \"1\"
+    models:
+      path: gs://my-bucket/iris/
+  compute:
+    cpu: 10m
+    gpu: 1
+    inf: 1
+  autoscaling:
+    min_replicas: 5
+    max_replicas: 2
+    window: 45s
+  networking:
+    endpoint: /a//b
+";
+    let dir = project("ten-mistakes", config.as_bytes());
+    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_report(&out);
+    let found: Vec<(String, u64, u64)> = report["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_owned(),
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let expected = [
+        ("TFC1001", 3, 3),
+        ("TFC2016", 7, 28),
+        ("TFC1004", 8, 16),
+        ("TFC2021", 10, 7),
+        ("TFC2012", 12, 13),
+        ("TFC2025", 14, 10),
+        ("TFC2027", 16, 10),
+        ("TFC2031", 18, 19),
+        ("TFC2030", 20, 13),
+        ("TFC2036", 22, 15),
+    ];
+    let expected: Vec<(String, u64, u64)> = expected
+        .iter()
+        .map(|(c, l, col)| (c.to_string(), *l, *col))
+        .collect();
+    assert_eq!(found, expected);
+    for d in report["diagnostics"].as_array().into_iter().flatten() {
+        assert_eq!(d["api"], "iris");
+        assert_eq!(d["file"], "cortex.yaml");
+        assert!(d["help"].is_string() && d["path"].is_string(), "{d}");
+    }
+}
+
+#[test]
+fn missing_file_is_a_usage_error() {
+    let dir = project("missing", VALID.as_bytes());
+    let out = cortex_tfc(&["check", "nope.yaml"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TFC0001"));
+}
+
+#[test]
+fn unreadable_path_could_not_finish() {
+    let dir = project("unreadable", VALID.as_bytes());
+    std::fs::create_dir_all(dir.join("adir")).expect("dir");
+    let out = cortex_tfc(&["check", "adir", "--format", "json"], &dir);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(json_report(&out)["diagnostics"][0]["code"], "TFC0001");
+}
+
+#[test]
+fn non_utf8_input_points_at_the_bad_byte() {
+    let mut bytes = VALID.as_bytes().to_vec();
+    bytes.splice(27..27, [0xff, 0xfe]);
+    let dir = project("non-utf8", &bytes);
+    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let d = &json_report(&out)["diagnostics"][0];
+    assert_eq!(d["code"], "TFC0002");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(2), Some(15))
+    );
+    // human output draws the excerpt without panicking
+    let human = cortex_tfc(&["check", "cortex.yaml"], &dir);
+    assert!(String::from_utf8_lossy(&human.stderr).contains("TFC0002"));
+}
+
+#[test]
+fn oversized_input_is_refused_without_reading_it_all() {
+    let mut big = VALID.as_bytes().to_vec();
+    big.extend(std::iter::repeat_n(b'#', 9 * 1024 * 1024));
+    let dir = project("too-large", &big);
+    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_report(&out)["diagnostics"][0]["code"], "TFC0010");
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let dir = project("usage", VALID.as_bytes());
+    for args in [
+        vec!["check"],
+        vec!["frobnicate"],
+        vec!["check", "cortex.yaml", "--format", "xml"],
+        vec!["build", "cortex.yaml"],
+        vec!["inspect", "s3://b/m"],
+    ] {
+        let out = cortex_tfc(&args, &dir);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn explain_prints_the_registry() {
+    let dir = project("explain", VALID.as_bytes());
+    let out = cortex_tfc(&["explain", "tfc2031"], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("TFC2031: min_replicas is greater than max_replicas"),
+        "{text}"
+    );
+    let all = cortex_tfc(&["explain"], &dir);
+    let listed = String::from_utf8_lossy(&all.stdout).lines().count();
+    assert_eq!(listed, cortex_tfc::diag::codes::REGISTRY.len());
+    let unknown = cortex_tfc(&["explain", "TFC7777"], &dir);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let dir = project("colour", b"- name: Iris\n");
+    let always = cortex_tfc(&["check", "cortex.yaml", "--color", "always"], &dir);
+    assert!(always.stderr.contains(&0x1b));
+    let never = cortex_tfc(&["check", "cortex.yaml", "--color", "never"], &dir);
+    assert!(!never.stderr.contains(&0x1b));
+    // not a terminal: auto means no colour
+    let auto = cortex_tfc(&["check", "cortex.yaml"], &dir);
+    assert!(!auto.stderr.contains(&0x1b));
+}
+
+#[test]
+fn json_positions_are_one_based_and_end_exclusive() {
+    let dir = project("positions", b"- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n      path: s3://my-bucket/iris/\n  autoscaling:\n    min_replicas: 5\n    max_replicas: 2\n");
+    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
+    let d = &json_report(&out)["diagnostics"][0];
+    assert_eq!(d["code"], "TFC2031");
+    assert_eq!(d["path"], "autoscaling.min_replicas");
+    assert_eq!(
+        (
+            d["line"].as_u64(),
+            d["column"].as_u64(),
+            d["end_line"].as_u64(),
+            d["end_column"].as_u64()
+        ),
+        (Some(9), Some(19), Some(9), Some(20))
+    );
+    assert_eq!(d["related"][0]["line"], 10);
+}
+
+/// The README's table of codes is the registry's.
+#[test]
+fn readme_lists_every_code() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("<!-- codes:start -->").expect("start marker");
+    let end = readme.find("<!-- codes:end -->").expect("end marker");
+    let rows: Vec<&str> = readme[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| `TFC"))
+        .collect();
+    let expected: Vec<String> = cortex_tfc::diag::codes::REGISTRY
+        .iter()
+        .map(|i| format!("| `{}` | {} |", i.code, i.title))
+        .collect();
+    assert_eq!(rows, expected, "README codes table is out of date");
+}

@@ -1,0 +1,215 @@
+//! Data-driven golden tests: every directory under `golden/` is a case.
+//!
+//! A case holds `cortex.yaml` (and any project files it names), optionally
+//! `args` (extra command-line arguments, one per line), and `expected/`:
+//! `report.json` (stdout of `--format json`), `stderr.txt` (human output,
+//! no colour) and `exit_code`. The expected tree is compared both ways:
+//! a missing or an extra file fails. `SNAPSHOTS=overwrite cargo test --test
+//! golden` rewrites the expected files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("golden")
+}
+
+fn cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("golden/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
+fn run(case: &Path, extra: &[&str]) -> (Vec<u8>, Vec<u8>, i32) {
+    let args_file = case.join("args");
+    let case_args: Vec<String> = std::fs::read_to_string(&args_file)
+        .map(|t| {
+            t.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let output = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .current_dir(case)
+        .args(["check", "cortex.yaml"])
+        .args(&case_args)
+        .args(extra)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the binary runs");
+    (
+        output.stdout,
+        output.stderr,
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+/// What the binary produces for a case, as the expected/ tree would hold it.
+fn actual_tree(case: &Path) -> BTreeMap<String, Vec<u8>> {
+    let (json, _, exit_json) = run(case, &["--format", "json"]);
+    let (_, stderr, exit_human) = run(case, &["--color", "never"]);
+    assert_eq!(
+        exit_json,
+        exit_human,
+        "{}: exit code depends on the format",
+        case.display()
+    );
+    BTreeMap::from([
+        ("report.json".to_owned(), json),
+        ("stderr.txt".to_owned(), stderr),
+        (
+            "exit_code".to_owned(),
+            format!("{exit_json}\n").into_bytes(),
+        ),
+    ])
+}
+
+fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut tree = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(here) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&here) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                tree.insert(rel, bytes);
+            }
+        }
+    }
+    tree
+}
+
+fn diff(expected: &[u8], actual: &[u8]) -> String {
+    let (e, a) = (
+        String::from_utf8_lossy(expected),
+        String::from_utf8_lossy(actual),
+    );
+    similar::TextDiff::from_lines(e.as_ref(), a.as_ref())
+        .unified_diff()
+        .context_radius(3)
+        .header("expected", "actual")
+        .to_string()
+}
+
+#[test]
+fn golden_cases() {
+    let overwrite = std::env::var("SNAPSHOTS").is_ok_and(|v| v == "overwrite");
+    let cases = cases();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let actual = actual_tree(case);
+        let expected_dir = case.join("expected");
+        if overwrite {
+            let _ = std::fs::remove_dir_all(&expected_dir);
+            for (rel, bytes) in &actual {
+                let path = expected_dir.join(rel);
+                std::fs::create_dir_all(path.parent().expect("has a parent"))
+                    .expect("create expected/");
+                std::fs::write(&path, bytes).expect("write expected file");
+            }
+            continue;
+        }
+        let expected = read_tree(&expected_dir);
+        for (rel, bytes) in &expected {
+            match actual.get(rel) {
+                None => failures.push(format!("{name}: expected/{rel} is not produced any more")),
+                Some(got) if got != bytes => failures.push(format!(
+                    "{name}: expected/{rel} differs\n{}",
+                    diff(bytes, got)
+                )),
+                Some(_) => {}
+            }
+        }
+        for rel in actual.keys().filter(|rel| !expected.contains_key(*rel)) {
+            failures.push(format!(
+                "{name}: expected/{rel} is missing (run SNAPSHOTS=overwrite)"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatch(es):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn there_are_at_least_sixty_cases() {
+    let count = cases().len();
+    assert!(
+        count >= 60,
+        "expected at least 60 golden cases, found {count}"
+    );
+}
+
+/// Every diagnostic code is shown by at least one golden case, except the
+/// few that need a process-level setup (covered in tests/cli.rs).
+#[test]
+fn every_code_has_a_golden_case() {
+    let not_golden = ["TFC0001", "TFC0002", "TFC0010", "TFC9001"];
+    let mut seen = std::collections::BTreeSet::new();
+    for case in cases() {
+        let report = std::fs::read_to_string(case.join("expected/report.json")).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&report).unwrap_or_default();
+        for d in json["diagnostics"].as_array().into_iter().flatten() {
+            if let Some(code) = d["code"].as_str() {
+                seen.insert(code.to_owned());
+            }
+        }
+    }
+    let missing: Vec<&str> = cortex_tfc::diag::codes::REGISTRY
+        .iter()
+        .map(|i| i.code.as_str())
+        .filter(|c| !seen.contains(*c) && !not_golden.contains(c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without a golden case: {missing:?}"
+    );
+}
+
+/// The diagnostics contract: every diagnostic of every case has a stable
+/// code, a message, a 1-based position and a help line.
+#[test]
+fn every_diagnostic_has_code_position_and_help() {
+    for case in cases() {
+        let report = std::fs::read_to_string(case.join("expected/report.json")).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&report).unwrap_or_default();
+        for d in json["diagnostics"].as_array().into_iter().flatten() {
+            let ok = d["code"].as_str().is_some_and(|c| c.starts_with("TFC"))
+                && d["message"].as_str().is_some_and(|m| !m.is_empty())
+                && d["line"].as_u64().is_some_and(|l| l >= 1)
+                && d["column"].as_u64().is_some_and(|c| c >= 1)
+                && d["help"].as_str().is_some_and(|h| !h.is_empty());
+            assert!(ok, "{}: incomplete diagnostic {d}", case.display());
+        }
+    }
+}
+
+/// Golden output is deterministic: a second run gives the same bytes.
+#[test]
+fn golden_output_is_deterministic() {
+    for case in cases().iter().take(10) {
+        assert_eq!(actual_tree(case), actual_tree(case), "{}", case.display());
+    }
+}
