@@ -148,10 +148,7 @@ impl ApiCtx<'_> {
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> Diagnostic {
-        Diagnostic::error(code, message)
-            .at(self.value_span(path), label)
-            .in_api(Some(self.name))
-            .with_path(display_path(&parse_path(path)))
+        self.on_value(Diagnostic::error(code, message), path, label)
     }
 
     /// A warning labelled on the value at `path`.
@@ -162,7 +159,12 @@ impl ApiCtx<'_> {
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> Diagnostic {
-        Diagnostic::warning(code, message)
+        self.on_value(Diagnostic::warning(code, message), path, label)
+    }
+
+    /// Labels a diagnostic on the value at `path` and ties it to this API.
+    fn on_value(&self, diagnostic: Diagnostic, path: &str, label: impl Into<String>) -> Diagnostic {
+        diagnostic
             .at(self.value_span(path), label)
             .in_api(Some(self.name))
             .with_path(display_path(&parse_path(path)))
@@ -183,18 +185,23 @@ pub(crate) mod testing {
         )
     }
 
-    /// Parses, decodes and runs one rule; returns (text, diagnostics).
+    /// The API items of a YAML list.
+    pub fn items(text: &str) -> Vec<crate::yaml::Node> {
+        let parsed = crate::yaml::parse(text, crate::yaml::Limits::default());
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        match parsed.root.map(|r| r.value) {
+            Some(crate::yaml::Value::Seq(items)) => items,
+            other => panic!("expected a list, found {other:?}"),
+        }
+    }
+
+    /// Parses, decodes and runs one rule.
     pub fn run_rule(text: &str, rule: ApiRule) -> Vec<Diagnostic> {
         run_with(text, rule)
     }
 
     pub fn run_with(text: &str, f: impl Fn(&ApiCtx<'_>) -> Vec<Diagnostic>) -> Vec<Diagnostic> {
-        let parsed = crate::yaml::parse(text, crate::yaml::Limits::default());
-        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-        let root = parsed.root.expect("document");
-        let crate::yaml::Value::Seq(items) = &root.value else {
-            panic!("list")
-        };
+        let items = items(text);
         let item = &items[0];
         let config: ApiConfig = serde_json::from_value(item.to_json()).expect("decodes");
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/project");

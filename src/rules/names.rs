@@ -74,13 +74,7 @@ mod tests {
     #[test]
     fn duplicate_names_point_at_both() {
         let text = "- name: a\n- name: b\n- name: a\n";
-        let root = crate::yaml::parse(text, crate::yaml::Limits::default())
-            .root
-            .expect("doc");
-        let crate::yaml::Value::Seq(items) = root.value else {
-            panic!("list")
-        };
-        let diags = duplicate_names(&items);
+        let diags = duplicate_names(&items(text));
         assert_eq!(found(text, &diags), [("TFC2005", "a")]);
         assert_eq!(diags[0].primary.as_ref().map(|l| l.span.start), Some(28));
         assert_eq!(diags[0].secondary[0].span.start, 8);

@@ -60,13 +60,7 @@ mod tests {
     use super::*;
 
     fn item(text: &str) -> Node {
-        let root = crate::yaml::parse(text, crate::yaml::Limits::default())
-            .root
-            .expect("doc");
-        match root.value {
-            Value::Seq(mut items) => items.remove(0),
-            _ => panic!("list"),
-        }
+        crate::rules::testing::items(text).remove(0)
     }
 
     #[test]
