@@ -63,6 +63,7 @@ pub fn check_source(source: SourceFile, project_dir: &Path) -> Checked {
     if let Some(items) = api_items(parsed.root.as_ref(), &source, &mut diagnostics) {
         let (decoded, found) = check_items(items, project_dir);
         diagnostics.extend(found);
+        attribute_to_apis(&mut diagnostics, items);
         apis = decoded;
     }
     sort_for_output(&mut diagnostics);
@@ -105,7 +106,8 @@ fn api_items<'a>(
             None
         }
         Value::Seq(items) => Some(items),
-        Value::Null => {
+        // `---` alone is an empty document; an explicit `~` or `null` is a value
+        Value::Null if root.span.is_empty() => {
             diagnostics.push(empty);
             None
         }
@@ -122,6 +124,19 @@ fn api_items<'a>(
                 .help("start each API with `- `, e.g. `- name: iris`"),
             );
             None
+        }
+    }
+}
+
+/// Names the API of diagnostics found before the APIs were known (such as
+/// duplicate keys), from where they point.
+fn attribute_to_apis(diagnostics: &mut [Diagnostic], items: &[Node]) {
+    for d in diagnostics.iter_mut().filter(|d| d.api.is_none()) {
+        let Some(at) = d.primary.as_ref().map(|l| l.span.start) else {
+            continue;
+        };
+        if let Some(item) = items.iter().find(|i| i.span.contains(&at)) {
+            d.api = scope::api_name(item).map(str::to_owned);
         }
     }
 }

@@ -60,7 +60,12 @@ pub fn load(path: &Path, shown_name: &str) -> Result<SourceFile, LoadError> {
 
 pub fn from_bytes(shown_name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadError> {
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(shown_name, text)),
+        // A UTF-8 byte-order mark is not content: drop it so columns on the
+        // first line count from the first visible character.
+        Ok(text) => Ok(SourceFile::new(
+            shown_name,
+            text.strip_prefix('\u{feff}').unwrap_or(&text),
+        )),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();

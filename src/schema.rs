@@ -19,7 +19,27 @@ use crate::yaml::Node;
 /// The JSON Schema for a whole cortex.yaml, as committed in
 /// `schemas/cortex.schema.json`.
 pub fn generate() -> Json {
-    serde_json::to_value(schemars::schema_for!(CortexFile)).unwrap_or(Json::Null)
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .with_transform(int64_bounds)
+        .into_generator()
+        .into_root_schema_for::<CortexFile>();
+    serde_json::to_value(schema).unwrap_or(Json::Null)
+}
+
+/// JSON Schema's `integer` is any integral number, and `format: int64` is
+/// only an annotation: bound every int64 explicitly so an out-of-range
+/// number is a schema error, not a decoding failure.
+fn int64_bounds(schema: &mut schemars::Schema) {
+    schemars::transform::transform_subschemas(&mut int64_bounds, schema);
+    if schema.get("format").and_then(Json::as_str) != Some("int64") {
+        return;
+    }
+    if schema.get("minimum").is_none() {
+        schema.insert("minimum".to_owned(), Json::from(i64::MIN));
+    }
+    if schema.get("maximum").is_none() {
+        schema.insert("maximum".to_owned(), Json::from(i64::MAX));
+    }
 }
 
 /// The schema as the committed file holds it: pretty JSON with a final newline.
@@ -113,21 +133,23 @@ impl SchemaChecker {
     pub fn check_item(&self, item: &Node, api: Option<&str>) -> ItemReport {
         let instance = item.to_json();
         let mut report = ItemReport::default();
-        for error in self.validator.iter_errors(&instance) {
-            for leaf in leaf_errors(&error) {
-                self.map_error(leaf, item, api, &mut report);
-            }
+        let errors: Vec<ValidationError<'_>> = self.validator.iter_errors(&instance).collect();
+        let mut leaves: Vec<Leaf<'_, '_>> = errors.iter().flat_map(leaf_errors).collect();
+        drop_shadowed_type_errors(&mut leaves);
+        for leaf in &leaves {
+            self.map_error(leaf, item, api, &mut report);
         }
         report
     }
 
     fn map_error(
         &self,
-        error: &ValidationError<'_>,
+        leaf: &Leaf<'_, '_>,
         item: &Node,
         api: Option<&str>,
         report: &mut ItemReport,
     ) {
+        let error = leaf.error();
         let path = normalize(item, field_path(error));
         let Some(target) = locate(item, &path) else {
             return;
@@ -136,7 +158,40 @@ impl SchemaChecker {
         let help_text = self.field_description(error);
         let with_context =
             |d: Diagnostic, path: &FieldPath| d.in_api(api).with_path(display_path(path));
+        if let Leaf::WrongType(_, expected) = leaf {
+            let found = target.node.type_name();
+            let d = Diagnostic::error(
+                codes::WRONG_TYPE,
+                format!(
+                    "`{field}` must be {}, found {found}",
+                    expected_names(expected)
+                ),
+            )
+            .at(target.value_span(), format!("this is {found}"))
+            .help(help_text.unwrap_or_else(|| format!("write {}", expected_names(expected))));
+            report.diagnostics.push(with_context(d, &path));
+            let repair = in_scope_value(&path).map_or(Repair::Remove, Repair::Replace);
+            report.repairs.push((path, repair));
+            return;
+        }
         match error.kind() {
+            ValidationErrorKind::PropertyNames { error: inner } => {
+                let key = inner.instance().as_str().unwrap_or_default().to_owned();
+                let span = target
+                    .node
+                    .entry(&key)
+                    .map_or_else(|| target.value_span(), |e| e.key_span.clone());
+                let mut key_path = path.clone();
+                key_path.push(Seg::Key(key.clone()));
+                let d = Diagnostic::error(
+                    codes::BAD_FORMAT,
+                    format!("`{field}` has an invalid key `{key}`"),
+                )
+                .at(span, "invalid name")
+                .help(help_text.unwrap_or_else(|| "rename the key".to_owned()));
+                report.diagnostics.push(with_context(d, &key_path));
+                report.repairs.push((key_path, Repair::Remove));
+            }
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let allowed = self.allowed_properties(error);
                 for key in unexpected {
@@ -245,30 +300,73 @@ impl SchemaChecker {
     }
 }
 
+/// A schema error as it is reported.
+enum Leaf<'a, 'e> {
+    Error(&'a ValidationError<'e>),
+    /// Every branch of an `anyOf` failed on type alone: one "wrong type"
+    /// naming every type that would have done.
+    WrongType(&'a ValidationError<'e>, Vec<String>),
+}
+
+impl<'e> Leaf<'_, 'e> {
+    fn error(&self) -> &ValidationError<'e> {
+        match self {
+            Leaf::Error(e) | Leaf::WrongType(e, _) => e,
+        }
+    }
+}
+
 /// Flattens `anyOf`/`oneOf` errors to the errors of the branch that was
 /// meant: branches that failed only because the value has another type
 /// (such as the `null` branch of an optional field) are dropped.
-fn leaf_errors<'a, 'e>(error: &'a ValidationError<'e>) -> Vec<&'a ValidationError<'e>> {
+fn leaf_errors<'a, 'e>(error: &'a ValidationError<'e>) -> Vec<Leaf<'a, 'e>> {
     let branches = match error.kind() {
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             context
         }
-        _ => return vec![error],
+        _ => return vec![Leaf::Error(error)],
     };
     let here = error.instance_path().as_str();
-    let meant: Vec<_> = branches
-        .iter()
-        .filter(|branch| {
-            !branch.iter().all(|e| {
-                matches!(e.kind(), ValidationErrorKind::Type { .. })
-                    && e.instance_path().as_str() == here
-            })
+    let type_only = |branch: &&Vec<ValidationError<'static>>| {
+        branch.iter().all(|e| {
+            matches!(e.kind(), ValidationErrorKind::Type { .. })
+                && e.instance_path().as_str() == here
         })
-        .collect();
+    };
+    let meant: Vec<_> = branches.iter().filter(|b| !type_only(b)).collect();
     match meant.as_slice() {
         [branch] => branch.iter().flat_map(leaf_errors).collect(),
-        _ => vec![error],
+        [] => {
+            let mut expected: Vec<String> = branches
+                .iter()
+                .flatten()
+                .filter_map(|e| match e.kind() {
+                    ValidationErrorKind::Type { kind } => Some(type_names(kind)),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            expected.dedup();
+            vec![Leaf::WrongType(error, expected)]
+        }
+        _ => vec![Leaf::Error(error)],
     }
+}
+
+/// A value of the wrong type also fails its `enum`: report the enum alone,
+/// which lists the accepted values.
+fn drop_shadowed_type_errors(leaves: &mut Vec<Leaf<'_, '_>>) {
+    let enum_paths: Vec<String> = leaves
+        .iter()
+        .filter(|l| matches!(l.error().kind(), ValidationErrorKind::Enum { .. }))
+        .map(|l| l.error().instance_path().as_str().to_owned())
+        .collect();
+    leaves.retain(|l| {
+        !(matches!(l.error().kind(), ValidationErrorKind::Type { .. })
+            && enum_paths
+                .iter()
+                .any(|p| p == l.error().instance_path().as_str()))
+    });
 }
 
 fn describe_value_error(
@@ -391,9 +489,14 @@ fn type_names(kind: &TypeKind) -> Vec<String> {
 }
 
 fn expected_types(kind: &TypeKind) -> String {
-    let names: Vec<String> = type_names(kind)
-        .into_iter()
-        .filter(|t| t != "null")
+    expected_names(&type_names(kind))
+}
+
+/// "a mapping or a string" from JSON Schema type names, leaving out `null`.
+fn expected_names(types: &[String]) -> String {
+    let names: Vec<String> = types
+        .iter()
+        .filter(|t| *t != "null")
         .map(|t| match t.as_str() {
             "object" => "a mapping".to_owned(),
             "array" => "a list".to_owned(),
@@ -613,4 +716,83 @@ fn get_mut<'a>(value: &'a mut Json, path: &[Seg]) -> Option<&'a mut Json> {
         };
     }
     Some(here)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(text: &str) -> Node {
+        let root = crate::yaml::parse(text, crate::yaml::Limits::default()).root;
+        match root.map(|r| r.value) {
+            Some(crate::yaml::Value::Seq(mut items)) => items.remove(0),
+            other => panic!("expected a list, found {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keywords_without_a_code_of_their_own_fall_back_to_schema_violation() {
+        let node = item("- [1, 1]\n");
+        let (code, message, _) =
+            describe_value_error(&ValidationErrorKind::UniqueItems, "node_groups", &node);
+        assert_eq!(code, codes::SCHEMA_VIOLATION);
+        assert!(message.contains("UniqueItems"), "{message}");
+    }
+
+    #[test]
+    fn optional_struct_of_the_wrong_type_is_a_type_error_on_the_field() {
+        let text = "- name: iris\n  kind: AsyncAPI\n  handler: {type: tensorflow, path: h.py}\n  compute: [1]\n";
+        let checker = SchemaChecker::new().expect("schema compiles");
+        let report = checker.check_item(&item(text), Some("iris"));
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.code.as_str(),
+                    &text[d.primary.as_ref().map_or(0..0, |l| l.span.clone())],
+                )
+            })
+            .collect();
+        assert_eq!(found, [("TFC1003", "[1]")]);
+        assert_eq!(
+            report.repairs,
+            [(vec![Seg::Key("compute".into())], Repair::Remove)]
+        );
+    }
+
+    #[test]
+    fn nested_anyof_errors_land_on_the_real_field() {
+        let text = "- name: iris\n  kind: AsyncAPI\n  handler: {type: tensorflow, path: h.py}\n  compute: {gpu: -1}\n";
+        let report = SchemaChecker::new()
+            .expect("schema compiles")
+            .check_item(&item(text), None);
+        assert_eq!(report.diagnostics.len(), 1);
+        assert_eq!(report.diagnostics[0].code, codes::OUT_OF_RANGE);
+        assert_eq!(report.diagnostics[0].path.as_deref(), Some("compute.gpu"));
+        assert_eq!(
+            &text[report.diagnostics[0]
+                .primary
+                .as_ref()
+                .map_or(0..0, |l| l.span.clone())],
+            "-1"
+        );
+    }
+
+    #[test]
+    fn wrong_enum_type_is_reported_once_and_kind_is_repaired() {
+        let text = "- name: iris\n  kind: 3\n  handler: {type: tensorflow, path: h.py}\n";
+        let report = SchemaChecker::new()
+            .expect("schema compiles")
+            .check_item(&item(text), None);
+        let codes: Vec<_> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["TFC1004"]);
+        assert_eq!(
+            report.repairs,
+            [(
+                vec![Seg::Key("kind".into())],
+                Repair::Replace(Json::from("AsyncAPI"))
+            )]
+        );
+    }
 }

@@ -97,6 +97,9 @@ impl Node {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
+            // an integral float (`1.0`) is an integer to JSON Schema; make
+            // it one for decoding too
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(*f as i64),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
@@ -130,7 +133,7 @@ pub struct Parsed {
 /// offsets into it.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
     let offsets = CharOffsets::new(text);
-    let mut builder = Builder::new(limits, &offsets);
+    let mut builder = Builder::new(text, limits, &offsets);
     // The parser is third-party code fed with untrusted bytes: if it ever
     // panics, report an internal error instead of crashing.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -209,6 +212,7 @@ enum Frame {
 type Fatal = Box<Diagnostic>;
 
 struct Builder<'a> {
+    text: &'a str,
     limits: Limits,
     offsets: &'a CharOffsets,
     stack: Vec<Frame>,
@@ -223,8 +227,9 @@ struct Builder<'a> {
 const MERGE_KEY: &str = "<<";
 
 impl<'a> Builder<'a> {
-    fn new(limits: Limits, offsets: &'a CharOffsets) -> Self {
+    fn new(text: &'a str, limits: Limits, offsets: &'a CharOffsets) -> Self {
         Self {
+            text,
             limits,
             offsets,
             stack: Vec::new(),
@@ -264,10 +269,7 @@ impl<'a> Builder<'a> {
                 }
                 Event::Alias(id) => {
                     let Some((node, size)) = self.anchors.get(&id).cloned() else {
-                        return Err(Box::new(
-                            Diagnostic::error(codes::UNKNOWN_ALIAS, "alias to an unknown anchor")
-                                .at(span, "no anchor of this name is defined before here"),
-                        ));
+                        return Err(Box::new(unknown_alias(self.text, span.start)));
                     };
                     self.count(size, &span)?;
                     // The copy keeps the anchor's spans: diagnostics about
@@ -307,8 +309,7 @@ impl<'a> Builder<'a> {
     }
 
     fn scan_error(&self, error: &ScanError) -> Fatal {
-        let marker = error.marker();
-        let at = self.offsets.byte(marker.index());
+        let at = self.offsets.byte(error.marker().index());
         let info = error.info();
         let diagnostic = if info.contains("recursion limit") {
             Diagnostic::error(
@@ -319,19 +320,35 @@ impl<'a> Builder<'a> {
                 ),
             )
             .at(at..at, "too deep here")
+            .help("no Cortex field needs this much nesting; check for runaway brackets")
         } else if info.contains("unknown anchor") {
-            Diagnostic::error(codes::UNKNOWN_ALIAS, "alias to an unknown anchor")
-                .at(at..at, "no anchor of this name is defined before here")
+            unknown_alias(self.text, at)
         } else if info.contains("tab") {
             Diagnostic::error(codes::TAB_INDENT, "tab character used for indentation")
-                .at(at..at, "tab here")
+                .at(find_tab(self.text, at), "tab here")
                 .help("indent with spaces; YAML does not allow tabs in indentation")
         } else {
-            Diagnostic::error(codes::YAML_SYNTAX, format!("YAML syntax error: {info}"))
-                .at(at..at, "the parser stopped here")
-                .help("check indentation, quotes, brackets and the ':' after each key around this line")
+            let mut d = Diagnostic::error(codes::YAML_SYNTAX, format!("YAML syntax error: {info}"))
+                .at(at..at, "the parser stopped here");
+            d = match self.open_flow_collection() {
+                Some(open) => d
+                    .also(open.start..open.start + 1, "this bracket is not closed before the error")
+                    .help("close the bracket where the list or mapping ends, or write it in block style"),
+                None => d.help("check indentation, quotes, brackets and the ':' after each key around this line"),
+            };
+            d
         };
         Box::new(diagnostic)
+    }
+
+    /// The innermost flow collection (`[` or `{`) still open.
+    fn open_flow_collection(&self) -> Option<&Span> {
+        self.stack.iter().rev().find_map(|frame| {
+            let start = match frame {
+                Frame::Seq { start, .. } | Frame::Map { start, .. } => start,
+            };
+            (!start.is_empty()).then_some(start)
+        })
     }
 
     fn count(&mut self, nodes: usize, span: &Span) -> Result<(), Fatal> {
@@ -363,7 +380,8 @@ impl<'a> Builder<'a> {
                         self.limits.max_depth
                     ),
                 )
-                .at(span.clone(), "too deep here"),
+                .at(span.clone(), "too deep here")
+                .help("no Cortex field needs this much nesting; check for runaway brackets"),
             ));
         }
         self.stack.push(frame);
@@ -447,7 +465,8 @@ impl<'a> Builder<'a> {
             Value::Seq(_) | Value::Map(_) => {
                 return Err(Box::new(
                     Diagnostic::error(codes::COMPLEX_KEY, "a mapping key must be a plain value")
-                        .at(node.span, "this key is a list or a mapping"),
+                        .at(node.span, "this key is a list or a mapping")
+                    .help("write keys as plain strings; Cortex configuration keys are field names"),
                 ));
             }
         };
@@ -480,10 +499,17 @@ impl<'a> Builder<'a> {
         if let Some(first) = existing {
             let first_span = entries[first].key_span.clone();
             self.diagnostics.push(
-                Diagnostic::error(codes::DUPLICATE_KEY, format!("duplicate key `{key}`"))
-                    .at(key_span, "defined again here")
-                    .also(first_span, "first defined here")
-                    .help("remove one of them; Cortex would silently keep only the last value"),
+                Diagnostic::error(
+                    codes::DUPLICATE_KEY,
+                    if key.is_empty() {
+                        "duplicate empty (null) key".to_owned()
+                    } else {
+                        format!("duplicate key `{key}`")
+                    },
+                )
+                .at(key_span, "defined again here")
+                .also(first_span, "first defined here")
+                .help("remove one of them; Cortex would silently keep only the last value"),
             );
             return;
         }
@@ -575,15 +601,67 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// A tag as written: core tags come back from the parser expanded.
+fn shown_tag(tag: &Tag) -> String {
+    match tag.handle.as_str() {
+        "tag:yaml.org,2002:" => format!("!!{}", tag.suffix),
+        handle => format!("{handle}{}", tag.suffix),
+    }
+}
+
 fn unsupported_tag(tag: &Tag, span: &Span) -> Fatal {
     Box::new(
         Diagnostic::error(
             codes::UNSUPPORTED_TAG,
-            format!("unsupported YAML tag `{}{}`", tag.handle, tag.suffix),
+            format!("unsupported YAML tag `{}`", shown_tag(tag)),
         )
         .at(span.clone(), "tagged value")
         .help("remove the tag; only the core tags !!str, !!int, !!float, !!bool, !!null, !!map and !!seq fit their values"),
     )
+}
+
+/// The tab the scanner complained about: it reports the token before or
+/// after the tab, so look at the indentation of that line and the next.
+fn find_tab(text: &str, at: usize) -> Span {
+    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let mut start = line_start;
+    for line in text[line_start..].split_inclusive('\n').take(2) {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(tab) = line[..indent].find('\t') {
+            return start + tab..start + tab + 1;
+        }
+        start += line.len();
+    }
+    at..at
+}
+
+/// An alias whose anchor is not defined, named, with the closest anchor
+/// defined in the file as a suggestion.
+fn unknown_alias(text: &str, at: usize) -> Diagnostic {
+    let is_end = |c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}');
+    let rest = text.get(at..).unwrap_or_default();
+    let rest = rest.strip_prefix('*').unwrap_or(rest);
+    let name = &rest[..rest.find(is_end).unwrap_or(rest.len())];
+    let anchors: Vec<&str> = text
+        .match_indices('&')
+        .map(|(i, _)| {
+            let after = &text[i + 1..];
+            &after[..after.find(is_end).unwrap_or(after.len())]
+        })
+        .filter(|a| !a.is_empty())
+        .collect();
+    let d = Diagnostic::error(
+        codes::UNKNOWN_ALIAS,
+        format!("alias `*{name}` refers to an unknown anchor"),
+    )
+    .at(
+        at..at + 1 + name.len(),
+        format!("no anchor `&{name}` is defined before here"),
+    );
+    match crate::diag::suggest(name, anchors.iter().copied()) {
+        Some(s) => d.help(format!("did you mean `*{s}`?")),
+        None => d.help("define the anchor (`&name`) on a value before the alias that uses it"),
+    }
 }
 
 /// YAML 1.2 core-schema resolution of a plain scalar.

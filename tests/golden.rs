@@ -166,7 +166,10 @@ fn there_are_at_least_sixty_cases() {
 /// few that need a process-level setup (covered in tests/cli.rs).
 #[test]
 fn every_code_has_a_golden_case() {
-    let not_golden = ["TFC0001", "TFC0002", "TFC0010", "TFC9001"];
+    // TFC0001/0002/0010 need process-level set-up (tests/cli.rs); TFC1009 is
+    // the fallback for schema keywords the generated schema does not use
+    // (unit-tested in src/schema.rs); TFC9001 is an internal error.
+    let not_golden = ["TFC0001", "TFC0002", "TFC0010", "TFC1009", "TFC9001"];
     let mut seen = std::collections::BTreeSet::new();
     for case in cases() {
         let report = std::fs::read_to_string(case.join("expected/report.json")).unwrap_or_default();

@@ -217,9 +217,9 @@ skips a missing dependency file without a word, so the packages you expect
 will not be installed.";
 
     BAD_PYTHON_PATH = "TFC2009", "invalid python_path",
-"handler.python_path must be a relative path (not absolute, not starting with
-'~'), not the project root itself ('.', './'), and must name an existing
-directory inside the project.";
+"handler.python_path must not be the project root itself ('.', './'), and
+must name an existing directory inside the project. (A path that leaves the
+project, absolute or starting with '~' or '..', is TFC2038.)";
 
     MODELS_NONE = "TFC2010", "no model source given",
 "A TensorFlow handler needs exactly one of handler.models.path (one model),
@@ -345,7 +345,7 @@ a file that will not be in the deployed project.";
     BAD_BUCKET = "TFC2039", "invalid S3 bucket name",
 "The bucket part of an s3:// path must be a valid S3 bucket name: 3 to 63
 characters, lower-case letters, digits, '.' and '-', starting and ending with
-a letter or digit.";
+a letter or digit, no '..', and not formatted as an IP address.";
 
     INTERNAL = "TFC9001", "internal error",
 "cortex-tfc hit a bug while checking this input. Please report it with the

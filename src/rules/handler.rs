@@ -185,8 +185,8 @@ pub fn python_path(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
                 "no such directory",
             )
             .help(format!(
-                "create the directory next to cortex.yaml ({}), or fix the path",
-                api.project_dir.display()
+                "create the directory in {} (the directory holding cortex.yaml), or fix the path",
+                project_files::shown_dir(api.project_dir)
             )),
         ],
     }

@@ -43,7 +43,7 @@ pub fn one_source(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
                 codes::MODELS_CONFLICT,
                 format!("handler.models has conflicting fields: {}", given.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")),
             )
-            .at(api.key_span(&format!("handler.models.{}", rest[0])), "conflicts with the other model source")
+            .at(api.key_span(&format!("handler.models.{}", rest[0])), if rest.len() > 1 { "conflicts with the other model sources" } else { "conflicts with the other model source" })
             .also(api.key_span(&format!("handler.models.{first}")), "first model source");
             for other in &rest[1..] {
                 d = d.also(api.key_span(&format!("handler.models.{other}")), "another model source");
@@ -116,6 +116,7 @@ fn valid_bucket(bucket: &str) -> bool {
         && edge_ok(bucket.chars().next())
         && edge_ok(bucket.chars().last())
         && !bucket.contains("..")
+        && bucket.parse::<std::net::Ipv4Addr>().is_err()
 }
 
 pub fn model_names(api: &ApiCtx<'_>) -> Vec<Diagnostic> {

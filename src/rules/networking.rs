@@ -22,6 +22,9 @@ pub fn canonical(endpoint: &str) -> String {
 }
 
 fn endpoint_problem(endpoint: &str) -> Option<String> {
+    if endpoint.is_empty() {
+        return Some("it is empty".to_owned());
+    }
     if endpoint.len() > MAX_ENDPOINT_LEN {
         return Some(format!("it is longer than {MAX_ENDPOINT_LEN} characters"));
     }
@@ -29,7 +32,13 @@ fn endpoint_problem(endpoint: &str) -> Option<String> {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')))
     {
-        return Some(format!("it contains `{c}`"));
+        return Some(match c {
+            ' ' => "it contains a space".to_owned(),
+            c if c.is_whitespace() || c.is_control() => {
+                format!("it contains the character U+{:04X}", c as u32)
+            }
+            c => format!("it contains `{c}`"),
+        });
     }
     if endpoint.contains("//") {
         return Some("it contains `//`".to_owned());

@@ -40,7 +40,7 @@ pub fn outside(api: &ApiCtx<'_>, field: &str, raw: &str) -> Diagnostic {
         format!("{field} `{raw}` is not inside the project directory"),
         "must be relative to the directory of cortex.yaml",
     )
-    .help("paths are relative to the directory holding cortex.yaml; move the file into the project")
+    .help("paths are relative to the directory holding cortex.yaml; move it into the project")
 }
 
 pub fn handler_file(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
@@ -85,7 +85,8 @@ pub fn dependency_files(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
         .collect()
 }
 
-fn shown_dir(dir: &Path) -> String {
+/// The project directory as shown in messages (`.` for the current one).
+pub fn shown_dir(dir: &Path) -> String {
     if dir.as_os_str().is_empty() {
         ".".to_owned()
     } else {

@@ -1,0 +1,2 @@
+#!/bin/bash
+apt-get update && apt-get install -y libgomp1
