@@ -5,14 +5,19 @@
 //! checked in full. Only fatal input errors (unreadable, not YAML) stop
 //! before the next stage.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::ApiConfig;
 use crate::diag::{Diagnostic, codes, sort_for_output};
 use crate::load::{LoadError, load};
+use crate::models::{self, ListOptions, Model, ModelSource, sources};
 use crate::rules::{self, ApiCtx, scope};
 use crate::schema::{SchemaChecker, repair};
 use crate::source::SourceFile;
+use crate::store::dir::DirStore;
+use crate::store::s3::{S3Options, S3Store};
 use crate::yaml::{self, Limits, Node, Value};
 
 /// The outcome of checking one file.
@@ -21,13 +26,51 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// APIs that decoded (with or without rule errors), in file order.
     pub apis: Vec<ApiConfig>,
+    /// Models found valid in the store, by API.
+    pub models: Vec<Model>,
 }
 
 impl Checked {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// Something could not be checked (the store failed): exit code 3.
+    pub fn is_incomplete(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_could_not_check)
+    }
 }
+
+/// How model files are checked.
+#[derive(Debug, Clone)]
+pub enum ModelCheck {
+    /// Not at all (`--offline`): one warning says so.
+    Offline,
+    /// A local mirror of the buckets (`--store DIR`).
+    Local(PathBuf),
+    /// S3 or an S3-compatible server, through the AWS chain.
+    S3(S3Options),
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub models: ModelCheck,
+    /// Listings in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            models: ModelCheck::Offline,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+/// Listings in flight at once by default: enough to hide S3 latency, well
+/// below S3's per-prefix request rates.
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Why a check could not produce a report about the input.
 pub enum Failure {
@@ -38,10 +81,14 @@ pub enum Failure {
 }
 
 /// Checks the file at `path`; `shown_name` is how diagnostics name it.
-pub fn check_file(path: &Path, shown_name: &str) -> Result<Checked, Failure> {
+pub fn check_file(
+    path: &Path,
+    shown_name: &str,
+    options: &CheckOptions,
+) -> Result<Checked, Failure> {
     let project_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
     match load(path, shown_name) {
-        Ok(source) => Ok(check_source(source, &project_dir)),
+        Ok(source) => Ok(check_source(source, &project_dir, options)),
         Err(LoadError::NotFound(d)) => Err(Failure::NotFound(d)),
         Err(LoadError::Io(d)) => Err(Failure::Io(d)),
         Err(LoadError::Invalid(invalid)) => {
@@ -50,27 +97,33 @@ pub fn check_file(path: &Path, shown_name: &str) -> Result<Checked, Failure> {
                 source,
                 diagnostics: vec![d],
                 apis: Vec::new(),
+                models: Vec::new(),
             })
         }
     }
 }
 
 /// Checks already-loaded text; project files are looked up in `project_dir`.
-pub fn check_source(source: SourceFile, project_dir: &Path) -> Checked {
+pub fn check_source(source: SourceFile, project_dir: &Path, options: &CheckOptions) -> Checked {
     let parsed = yaml::parse(source.text(), Limits::default());
     let mut diagnostics = parsed.diagnostics;
     let mut apis = Vec::new();
+    let mut models = Vec::new();
     if let Some(items) = api_items(parsed.root.as_ref(), &source, &mut diagnostics) {
-        let (decoded, found) = check_items(items, project_dir);
+        let (decoded, sources, found) = check_items(items, project_dir);
         diagnostics.extend(found);
         attribute_to_apis(&mut diagnostics, items);
+        let outcome = check_models(&sources, options);
+        diagnostics.extend(outcome.diagnostics);
         apis = decoded;
+        models = outcome.models;
     }
     sort_for_output(&mut diagnostics);
     Checked {
         source,
         diagnostics,
         apis,
+        models,
     }
 }
 
@@ -150,13 +203,16 @@ fn head_line(node: &Node, source: &SourceFile) -> std::ops::Range<usize> {
     start..end
 }
 
-fn check_items(items: &[Node], project_dir: &Path) -> (Vec<ApiConfig>, Vec<Diagnostic>) {
+fn check_items(
+    items: &[Node],
+    project_dir: &Path,
+) -> (Vec<ApiConfig>, Vec<ModelSource>, Vec<Diagnostic>) {
     let mut diagnostics = rules::duplicate_names(items);
     let checker = match SchemaChecker::new() {
         Ok(c) => c,
         Err(why) => {
             diagnostics.push(Diagnostic::error(codes::INTERNAL, why));
-            return (Vec::new(), diagnostics);
+            return (Vec::new(), Vec::new(), diagnostics);
         }
     };
     let mut decoded: Vec<(ApiConfig, &Node)> = Vec::new();
@@ -195,6 +251,87 @@ fn check_items(items: &[Node], project_dir: &Path) -> (Vec<ApiConfig>, Vec<Diagn
         })
         .collect();
     diagnostics.extend(rules::run(&contexts));
+    // an API whose models section has errors is not listed: its paths
+    // may be exactly what is wrong
+    let sources = contexts
+        .iter()
+        .filter(|api| {
+            !diagnostics
+                .iter()
+                .any(|d| d.is_error() && d.api.as_deref() == Some(api.name) && touches_models(d))
+        })
+        .flat_map(sources::of_api)
+        .collect();
     drop(contexts);
-    (decoded.into_iter().map(|(c, _)| c).collect(), diagnostics)
+    (
+        decoded.into_iter().map(|(c, _)| c).collect(),
+        sources,
+        diagnostics,
+    )
+}
+
+fn touches_models(d: &Diagnostic) -> bool {
+    d.path
+        .as_deref()
+        .is_some_and(|p| p == "handler" || p.starts_with("handler.models"))
+}
+
+/// Runs the models stage on the sources, as the options say.
+fn check_models(sources: &[ModelSource], options: &CheckOptions) -> models::Outcome {
+    let Some(first) = sources.first() else {
+        return models::Outcome::default();
+    };
+    let list = ListOptions {
+        concurrency: options.concurrency,
+    };
+    let store = match &options.models {
+        ModelCheck::Offline => {
+            let apis: BTreeSet<&str> = sources.iter().map(|s| s.api.as_str()).collect();
+            let warning = Diagnostic::warning(
+                codes::MODELS_NOT_CHECKED,
+                format!("model files were not checked (--offline): {} model path(s) in {} API(s)", sources.len(), apis.len()),
+            )
+            .at(first.span.clone(), "not checked")
+            .help("run without --offline, or with --store DIR for a local mirror, to check the models");
+            return models::Outcome {
+                diagnostics: vec![warning],
+                models: Vec::new(),
+            };
+        }
+        other => other,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return models::Outcome {
+                diagnostics: vec![Diagnostic::error(
+                    codes::INTERNAL,
+                    format!("cannot start the I/O runtime: {e}"),
+                )],
+                models: Vec::new(),
+            };
+        }
+    };
+    runtime.block_on(async {
+        match store {
+            ModelCheck::Local(dir) => match DirStore::new(dir) {
+                Ok(store) => models::check(Arc::new(store), sources, list).await,
+                Err(e) => models::Outcome {
+                    diagnostics: vec![
+                        Diagnostic::error(codes::STORE_FAILED, e.to_string())
+                            .at(first.span.clone(), "not checked")
+                            .help("--store names a directory holding one folder per bucket"),
+                    ],
+                    models: Vec::new(),
+                },
+            },
+            ModelCheck::S3(s3) => {
+                models::check(Arc::new(S3Store::connect(s3).await), sources, list).await
+            }
+            ModelCheck::Offline => models::Outcome::default(),
+        }
+    })
 }

@@ -30,7 +30,30 @@ pub struct CheckArgs {
     /// Path to cortex.yaml.
     pub config: PathBuf,
     #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Where models are checked: real S3 by default (standard AWS chain).
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Resolve s3://bucket/key as DIR/bucket/key on local disk instead of S3.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["s3_endpoint", "offline"])]
+    pub store: Option<PathBuf>,
+    /// S3-compatible endpoint URL (implies path-style addressing).
+    #[arg(long, value_name = "URL", conflicts_with = "offline")]
+    pub s3_endpoint: Option<String>,
+    /// Timeout of one S3 request attempt, a Go duration (failed attempts are
+    /// retried with backoff, 5 attempts in all).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout, conflicts_with = "offline")]
+    pub s3_timeout: std::time::Duration,
+    /// Do not check model files (a warning says what was not checked).
+    #[arg(long)]
+    pub offline: bool,
+    /// Store listings in flight at once.
+    #[arg(long, value_name = "N", default_value_t = crate::check::DEFAULT_CONCURRENCY as u64, value_parser = clap::value_parser!(u64).range(1..=512))]
+    pub concurrency: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -41,6 +64,15 @@ pub struct OutputArgs {
     /// Colour human output: `auto` colours a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let nanos = crate::values::duration::parse(text)?;
+    u64::try_from(nanos)
+        .ok()
+        .filter(|n| *n > 0)
+        .map(std::time::Duration::from_nanos)
+        .ok_or_else(|| "the timeout must be positive".to_owned())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,12 +3,13 @@
 
 use std::io::IsTerminal;
 
-use crate::check::{Failure, check_file};
-use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ExplainArgs, OutputArgs};
+use crate::check::{CheckOptions, Failure, ModelCheck, check_file};
+use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ExplainArgs, OutputArgs, StoreArgs};
 use crate::diag::Diagnostic;
 use crate::diag::codes::{self, REGISTRY};
 use crate::diag::render::{Format, Rendered, Report, render};
 use crate::schema;
+use crate::store::s3::S3Options;
 
 /// Process exit codes (see README): invalid input and "could not check"
 /// never share a code.
@@ -35,7 +36,7 @@ pub fn run(cli: Cli) -> Outcome {
 
 fn check(args: &CheckArgs) -> Outcome {
     let shown = args.config.display().to_string();
-    match check_file(&args.config, &shown) {
+    match check_file(&args.config, &shown, &check_options(&args.store)) {
         Ok(checked) => {
             let subject = match checked.apis.len() {
                 1 => "1 API checked".to_owned(),
@@ -46,7 +47,9 @@ fn check(args: &CheckArgs) -> Outcome {
                 diagnostics: &checked.diagnostics,
                 summary_subject: subject,
             };
-            let exit = if checked.has_errors() {
+            let exit = if checked.is_incomplete() {
+                ExitCode::CouldNotFinish
+            } else if checked.has_errors() {
                 ExitCode::InvalidInput
             } else {
                 ExitCode::Ok
@@ -58,6 +61,21 @@ fn check(args: &CheckArgs) -> Outcome {
         }
         Err(Failure::NotFound(d)) => failure(*d, &args.output, ExitCode::Usage),
         Err(Failure::Io(d)) => failure(*d, &args.output, ExitCode::CouldNotFinish),
+    }
+}
+
+fn check_options(store: &StoreArgs) -> CheckOptions {
+    let models = if store.offline {
+        ModelCheck::Offline
+    } else if let Some(dir) = &store.store {
+        ModelCheck::Local(dir.clone())
+    } else {
+        ModelCheck::S3(S3Options::new(store.s3_endpoint.clone(), store.s3_timeout))
+    };
+    CheckOptions {
+        models,
+        concurrency: usize::try_from(store.concurrency)
+            .unwrap_or(crate::check::DEFAULT_CONCURRENCY),
     }
 }
 

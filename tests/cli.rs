@@ -10,6 +10,11 @@ fn cortex_tfc(args: &[&str], dir: &Path) -> Output {
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        // never reach for instance metadata or real credentials from tests
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_PROFILE")
         .output()
         .expect("the binary runs")
 }
@@ -33,15 +38,20 @@ const VALID: &str = "- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tenso
 #[test]
 fn valid_file_exits_zero_with_empty_json_report() {
     let dir = project("valid", VALID.as_bytes());
-    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
+    let out = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--format", "json"],
+        &dir,
+    );
     assert_eq!(out.status.code(), Some(0));
     let report = json_report(&out);
     assert_eq!(report["version"], 1);
     assert_eq!(report["ok"], true);
-    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(0));
-    let human = cortex_tfc(&["check", "cortex.yaml"], &dir);
+    // the one warning says the models were not checked
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(1));
+    assert_eq!(report["diagnostics"][0]["code"], "TFC3000");
+    let human = cortex_tfc(&["check", "cortex.yaml", "--offline"], &dir);
     assert_eq!(human.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&human.stderr).contains("ok (1 API checked)"));
+    assert!(String::from_utf8_lossy(&human.stderr).contains("ok with 1 warning (1 API checked)"));
 }
 
 #[test]
@@ -71,7 +81,10 @@ fn ten_different_mistakes_are_all_reported_with_positions() {
     endpoint: /a//b
 ";
     let dir = project("ten-mistakes", config.as_bytes());
-    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
+    let out = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--format", "json"],
+        &dir,
+    );
     assert_eq!(out.status.code(), Some(1));
     let report = json_report(&out);
     let found: Vec<(String, u64, u64)> = report["diagnostics"]
@@ -122,7 +135,7 @@ fn missing_file_is_a_usage_error() {
 fn unreadable_path_could_not_finish() {
     let dir = project("unreadable", VALID.as_bytes());
     std::fs::create_dir_all(dir.join("adir")).expect("dir");
-    let out = cortex_tfc(&["check", "adir", "--format", "json"], &dir);
+    let out = cortex_tfc(&["check", "adir", "--offline", "--format", "json"], &dir);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(json_report(&out)["diagnostics"][0]["code"], "TFC0001");
 }
@@ -132,7 +145,10 @@ fn non_utf8_input_points_at_the_bad_byte() {
     let mut bytes = VALID.as_bytes().to_vec();
     bytes.splice(27..27, [0xff, 0xfe]);
     let dir = project("non-utf8", &bytes);
-    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
+    let out = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--format", "json"],
+        &dir,
+    );
     assert_eq!(out.status.code(), Some(1));
     let d = &json_report(&out)["diagnostics"][0];
     assert_eq!(d["code"], "TFC0002");
@@ -141,7 +157,7 @@ fn non_utf8_input_points_at_the_bad_byte() {
         (Some(2), Some(15))
     );
     // human output draws the excerpt without panicking
-    let human = cortex_tfc(&["check", "cortex.yaml"], &dir);
+    let human = cortex_tfc(&["check", "cortex.yaml", "--offline"], &dir);
     assert!(String::from_utf8_lossy(&human.stderr).contains("TFC0002"));
 }
 
@@ -150,7 +166,10 @@ fn oversized_input_is_refused_without_reading_it_all() {
     let mut big = VALID.as_bytes().to_vec();
     big.extend(std::iter::repeat_n(b'#', 9 * 1024 * 1024));
     let dir = project("too-large", &big);
-    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
+    let out = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--format", "json"],
+        &dir,
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_report(&out)["diagnostics"][0]["code"], "TFC0010");
 }
@@ -190,21 +209,33 @@ fn explain_prints_the_registry() {
 #[test]
 fn colour_follows_the_flag_and_no_color() {
     let dir = project("colour", b"- name: Iris\n");
-    let always = cortex_tfc(&["check", "cortex.yaml", "--color", "always"], &dir);
+    let always = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--color", "always"],
+        &dir,
+    );
     assert!(always.stderr.contains(&0x1b));
-    let never = cortex_tfc(&["check", "cortex.yaml", "--color", "never"], &dir);
+    let never = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--color", "never"],
+        &dir,
+    );
     assert!(!never.stderr.contains(&0x1b));
     // not a terminal: auto means no colour
-    let auto = cortex_tfc(&["check", "cortex.yaml"], &dir);
+    let auto = cortex_tfc(&["check", "cortex.yaml", "--offline"], &dir);
     assert!(!auto.stderr.contains(&0x1b));
 }
 
 #[test]
 fn json_positions_are_one_based_and_end_exclusive() {
     let dir = project("positions", b"- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n      path: s3://my-bucket/iris/\n  autoscaling:\n    min_replicas: 5\n    max_replicas: 2\n");
-    let out = cortex_tfc(&["check", "cortex.yaml", "--format", "json"], &dir);
-    let d = &json_report(&out)["diagnostics"][0];
-    assert_eq!(d["code"], "TFC2031");
+    let out = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--format", "json"],
+        &dir,
+    );
+    let report = json_report(&out);
+    let d = report["diagnostics"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["code"] == "TFC2031"))
+        .expect("the TFC2031 diagnostic");
     assert_eq!(d["path"], "autoscaling.min_replicas");
     assert_eq!(
         (
@@ -233,4 +264,80 @@ fn readme_lists_every_code() {
         .map(|i| format!("| `{}` | {} |", i.code, i.title))
         .collect();
     assert_eq!(rows, expected, "README codes table is out of date");
+}
+
+/// The SDK is built without its default HTTP client: the store must give
+/// it one, or the first request panics. An unreachable endpoint must end in
+/// "could not check" (exit 3), never a panic (101) or "invalid" (1).
+#[test]
+fn s3_store_without_a_server_could_not_finish() {
+    let dir = project("s3-unreachable", VALID.as_bytes());
+    let out = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .args([
+            "check",
+            "cortex.yaml",
+            "--s3-endpoint",
+            "http://127.0.0.1:9",
+            "--format",
+            "json",
+        ])
+        .current_dir(&dir)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_report(&out);
+    assert_eq!(report["diagnostics"][0]["code"], "TFC3903");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("wJalrXUtnFEMI"));
+}
+
+#[test]
+fn store_options_conflict_with_offline() {
+    let dir = project("store-conflict", VALID.as_bytes());
+    let out = cortex_tfc(&["check", "cortex.yaml", "--offline", "--store", "."], &dir);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The README's "run the example" command works on a fresh checkout.
+#[test]
+fn readme_example_passes_against_the_example_store() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = cortex_tfc(
+        &[
+            "check",
+            "examples/iris/cortex.yaml",
+            "--store",
+            "examples/store",
+            "--format",
+            "json",
+        ],
+        root,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        json_report(&out)["diagnostics"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let readme = include_str!("../README.md");
+    assert!(
+        readme.contains(
+            "cargo run --release -- check examples/iris/cortex.yaml --store examples/store"
+        )
+    );
 }

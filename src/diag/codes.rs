@@ -43,6 +43,11 @@ pub struct CodeInfo {
     pub explanation: &'static str,
 }
 
+/// Store failures (`TFC39xx`) mean "could not check", never "invalid input".
+pub fn is_could_not_check(code: Code) -> bool {
+    code.0.starts_with("TFC39")
+}
+
 /// Finds a code by its text, ignoring ASCII case (`tfc2031` works too).
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
     REGISTRY
@@ -346,6 +351,81 @@ a file that will not be in the deployed project.";
 "The bucket part of an s3:// path must be a valid S3 bucket name: 3 to 63
 characters, lower-case letters, digits, '.' and '-', starting and ending with
 a letter or digit, no '..', and not formatted as an IP address.";
+
+    MODELS_NOT_CHECKED = "TFC3000", "model files were not checked",
+"With --offline, cortex-tfc checks cortex.yaml but not the models it names:
+no S3 listing, no structure rules. Run without --offline (or with --store DIR
+for a local mirror of the buckets) to check them.";
+
+    EMPTY_MODEL_PREFIX = "TFC3001", "nothing at the model path",
+"No object exists under the model's S3 prefix (listed with a trailing '/', so
+s3://b/iris/nn does not match s3://b/iris/nn-legacy/...). Usually a typo in
+the path, or a model that was never uploaded.";
+
+    MIXED_MODEL_STRUCTURE = "TFC3002", "versioned and non-versioned entries mixed",
+"Cortex looks at the first folder level under the model prefix: either every
+entry is an integer version folder (a versioned model), or none is (the
+prefix itself is the SavedModel). A mix is an unknown structure.";
+
+    VERSION_OUT_OF_RANGE = "TFC3003", "version folder out of range",
+"Version folders are 64-bit integers (usually a Unix timestamp). A folder of
+digits that does not fit in int64 cannot be served as a version.";
+
+    VERSION_IS_FILE = "TFC3004", "object where a version folder should be",
+"An object is named like a version (only digits) directly under the model
+prefix: a version must be a folder holding a SavedModel.";
+
+    SAVEDMODEL_FILES_MISSING = "TFC3005", "SavedModel files missing",
+"On CPU and GPU each model (or each version) needs saved_model.pb,
+variables/variables.index and at least variables/variables.data-00000-of-N.
+On Inferentia (compute.inf > 0) only saved_model.pb is needed. The diagnostic
+shows the expected layout next to the layout found.";
+
+    VARIABLE_SHARDS_MISSING = "TFC3006", "variable shards missing",
+"A shard named variables.data-0000k-of-N says the export has N shards; some
+are missing, so TensorFlow Serving would fail to restore the variables.
+Cortex 0.34 does not check this.";
+
+    INFERENTIA_EXPORT_ON_CPU = "TFC3007", "Inferentia export used on CPU/GPU",
+"The model has saved_model.pb but no variables/ folder, which is what a
+model compiled for Inferentia (Neuron) looks like. CPU/GPU serving needs the
+plain SavedModel export; or set compute.inf: 1 to serve this one.";
+
+    RESERVED_DIR_MODEL_NAME = "TFC3008", "reserved model name in models.dir",
+"A sub-folder of handler.models.dir is named '_cortex_default', which Cortex
+reserves for the single model of handler.models.path. Rename the folder.";
+
+    BAD_DIR_MODEL_NAME = "TFC3009", "invalid model folder name in models.dir",
+"Sub-folders of handler.models.dir become model names (and folder names on
+the worker): only letters, digits, '_' and '-' are accepted.";
+
+    DIR_WITHOUT_MODELS = "TFC3010", "models.dir holds no model folders",
+"handler.models.dir lists objects, but none inside a sub-folder: each model
+must be a sub-folder (s3://bucket/models/<model-name>/...).";
+
+    STORE_ACCESS_DENIED = "TFC3901", "access denied by the store",
+"The store refused to list the model prefix (403). The credentials from the
+AWS chain need s3:ListBucket on the bucket (and s3:GetObject on its objects).
+This is not a configuration error: the check could not finish (exit code 3).";
+
+    STORE_NO_SUCH_BUCKET = "TFC3902", "bucket does not exist",
+"The bucket does not exist for the endpoint and region in use (or in the
+local mirror). The check could not finish (exit code 3).";
+
+    STORE_UNREACHABLE = "TFC3903", "store unreachable",
+"The store did not answer: connection refused, name resolution failed, or
+requests timed out after retries with backoff. The check could not finish
+(exit code 3).";
+
+    STORE_LISTING_INCOMPLETE = "TFC3904", "listing failed part-way",
+"The listing of a prefix failed after some pages were read. A partial listing
+is never used: nothing under that prefix is reported valid. The check could
+not finish (exit code 3).";
+
+    STORE_FAILED = "TFC3905", "store error",
+"The store could not be used (for example no credentials or region in the
+AWS chain, or an unexpected answer). The check could not finish (exit code
+3).";
 
     INTERNAL = "TFC9001", "internal error",
 "cortex-tfc hit a bug while checking this input. Please report it with the

@@ -34,6 +34,8 @@ pub struct Diagnostic {
     pub primary: Option<Label>,
     pub secondary: Vec<Label>,
     pub help: Option<String>,
+    /// Longer context shown after the help (layouts, lists).
+    pub notes: Vec<String>,
     /// Name of the API the problem belongs to, when known.
     pub api: Option<String>,
     /// Dotted field path inside the API (`autoscaling.min_replicas`).
@@ -57,6 +59,7 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             help: None,
+            notes: Vec::new(),
             api: None,
             path: None,
         }
@@ -83,6 +86,11 @@ impl Diagnostic {
         self
     }
 
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
     pub fn in_api(mut self, api: Option<&str>) -> Self {
         self.api = api.map(str::to_owned);
         self
@@ -96,6 +104,12 @@ impl Diagnostic {
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// True when the problem is that something could not be checked (the
+    /// store failed), not that the input is wrong: exit code 3.
+    pub fn is_could_not_check(&self) -> bool {
+        codes::is_could_not_check(self.code)
     }
 }
 

@@ -89,6 +89,7 @@ fn to_codespan(d: &Diagnostic, with_labels: bool) -> cs::Diagnostic<()> {
     if let Some(help) = &d.help {
         notes.push(format!("help: {help}"));
     }
+    notes.extend(d.notes.iter().cloned());
     base.with_code(d.code.as_str())
         .with_message(&d.message)
         .with_labels(labels)
@@ -138,6 +139,7 @@ struct JsonDiagnostic<'a> {
     api: Option<&'a str>,
     path: Option<&'a str>,
     help: Option<&'a str>,
+    notes: &'a [String],
     related: Vec<JsonRelated<'a>>,
 }
 
@@ -193,6 +195,7 @@ fn json(report: &Report<'_>) -> Vec<u8> {
                 api: d.api.as_deref(),
                 path: d.path.as_deref(),
                 help: d.help.as_deref(),
+                notes: &d.notes,
                 related,
             }
         })

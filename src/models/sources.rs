@@ -1,0 +1,57 @@
+//! Which model prefixes an API names, with where cortex.yaml names them.
+
+use super::{Accelerator, DEFAULT_MODEL_NAME, ModelSource};
+use crate::rules::ApiCtx;
+use crate::store::S3Path;
+
+/// The accelerator an API runs on: GPU when `gpu > 0`, Inferentia when
+/// `inf > 0`, CPU otherwise.
+pub fn accelerator(api: &ApiCtx<'_>) -> Accelerator {
+    let compute = api.config.compute.as_ref();
+    if compute.and_then(|c| c.gpu).unwrap_or(0) > 0 {
+        Accelerator::Gpu
+    } else if compute.and_then(|c| c.inf).unwrap_or(0) > 0 {
+        Accelerator::Inf
+    } else {
+        Accelerator::Cpu
+    }
+}
+
+/// The model sources of one API (empty when its models section is unusable).
+pub fn of_api(api: &ApiCtx<'_>) -> Vec<ModelSource> {
+    let Some(models) = &api.config.handler.models else {
+        return Vec::new();
+    };
+    let accelerator = accelerator(api);
+    let mut named: Vec<(Option<String>, String, &str)> = Vec::new();
+    if let Some(path) = &models.path {
+        named.push((
+            Some(DEFAULT_MODEL_NAME.to_owned()),
+            "handler.models.path".to_owned(),
+            path,
+        ));
+    }
+    for (i, entry) in models.paths.iter().flatten().enumerate() {
+        named.push((
+            Some(entry.name.clone()),
+            format!("handler.models.paths[{i}].path"),
+            &entry.path,
+        ));
+    }
+    if let Some(dir) = &models.dir {
+        named.push((None, "handler.models.dir".to_owned(), dir));
+    }
+    named
+        .into_iter()
+        .filter_map(|(name, field, url)| {
+            Some(ModelSource {
+                api: api.name.to_owned(),
+                name,
+                path: S3Path::parse(url)?,
+                span: api.value_span(&field),
+                field,
+                accelerator,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,331 @@
+//! Cortex 0.34's S3 model-structure rules, on a listing (keys relative to
+//! the model prefix). Pure: no I/O, so every rule is tested on plain lists.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The kind of hardware an API runs on; it decides which files a model needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Accelerator {
+    Cpu,
+    Gpu,
+    Inf,
+}
+
+/// A model whose structure is valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Sorted version numbers; empty for a non-versioned model.
+    pub versions: Vec<i64>,
+}
+
+/// What is wrong with a model's files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// No object under the prefix.
+    Empty,
+    /// Some top-level entries are integers (versions), others are not.
+    Mixed {
+        versions: Vec<String>,
+        others: Vec<String>,
+    },
+    /// A version folder name is all digits but does not fit in int64.
+    VersionOutOfRange { name: String },
+    /// An object named like a version, with no folder under it.
+    VersionIsFile { name: String },
+    /// Required SavedModel files missing (per version when versioned).
+    MissingFiles {
+        version: Option<i64>,
+        missing: Vec<String>,
+    },
+    /// `variables.data-0000k-of-N` shards missing for the N named.
+    MissingShards {
+        version: Option<i64>,
+        missing: Vec<String>,
+    },
+    /// `saved_model.pb` without any `variables/`: an Inferentia-compiled
+    /// export, used on CPU/GPU.
+    InferentiaExport { version: Option<i64> },
+}
+
+const SAVED_MODEL: &str = "saved_model.pb";
+const VARIABLES_INDEX: &str = "variables/variables.index";
+const FIRST_SHARD: &str = "variables/variables.data-00000-of";
+
+/// Applies the structure rules to a listing.
+pub fn analyze(keys: &[String], accelerator: Accelerator) -> Result<Layout, Vec<Problem>> {
+    // folder markers ("1/", "variables/") are not files
+    let files: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !k.is_empty() && !k.ends_with('/'))
+        .collect();
+    let markers: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| k.ends_with('/'))
+        .collect();
+    if files.is_empty() && markers.is_empty() {
+        return Err(vec![Problem::Empty]);
+    }
+    let tops: BTreeSet<&str> = files
+        .iter()
+        .chain(&markers)
+        .map(|k| k.split('/').next().unwrap_or(k))
+        .collect();
+    let (numeric, others): (Vec<&str>, Vec<&str>) = tops.iter().partition(|t| is_digits(t));
+    match (numeric.is_empty(), others.is_empty()) {
+        (true, _) => check_version(&files, None, accelerator).map(|()| Layout {
+            versions: Vec::new(),
+        }),
+        (false, false) => Err(vec![Problem::Mixed {
+            versions: numeric.iter().map(|s| s.to_string()).collect(),
+            others: others.iter().map(|s| s.to_string()).collect(),
+        }]),
+        (false, true) => versioned(&files, &numeric, accelerator),
+    }
+}
+
+fn versioned(
+    files: &[&str],
+    tops: &[&str],
+    accelerator: Accelerator,
+) -> Result<Layout, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut by_version: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
+    for top in tops {
+        match top.parse::<i64>() {
+            Ok(v) => {
+                by_version.entry(v).or_default();
+            }
+            Err(_) => problems.push(Problem::VersionOutOfRange {
+                name: top.to_string(),
+            }),
+        }
+    }
+    for file in files {
+        match file.split_once('/') {
+            None => problems.push(Problem::VersionIsFile {
+                name: file.to_string(),
+            }),
+            Some((top, rest)) => {
+                if let Ok(v) = top.parse::<i64>() {
+                    by_version.entry(v).or_default().push(rest);
+                }
+            }
+        }
+    }
+    for (version, version_files) in &by_version {
+        if let Err(found) = check_version(version_files, Some(*version), accelerator) {
+            problems.extend(found);
+        }
+    }
+    if problems.is_empty() {
+        Ok(Layout {
+            versions: by_version.into_keys().collect(),
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// The files one model directory (or one version) needs.
+fn check_version(
+    files: &[&str],
+    version: Option<i64>,
+    accelerator: Accelerator,
+) -> Result<(), Vec<Problem>> {
+    let has = |name: &str| files.contains(&name);
+    let mut problems = Vec::new();
+    if accelerator == Accelerator::Inf {
+        if !has(SAVED_MODEL) {
+            problems.push(Problem::MissingFiles {
+                version,
+                missing: vec![SAVED_MODEL.to_owned()],
+            });
+        }
+        return if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        };
+    }
+    let no_variables = !files.iter().any(|f| f.starts_with("variables/"));
+    if has(SAVED_MODEL) && no_variables {
+        return Err(vec![Problem::InferentiaExport { version }]);
+    }
+    let mut missing = Vec::new();
+    if !has(SAVED_MODEL) {
+        missing.push(SAVED_MODEL.to_owned());
+    }
+    if !has(VARIABLES_INDEX) {
+        missing.push(VARIABLES_INDEX.to_owned());
+    }
+    if !files.iter().any(|f| f.starts_with(FIRST_SHARD)) {
+        missing.push(format!("{FIRST_SHARD}-*"));
+    }
+    if !missing.is_empty() {
+        problems.push(Problem::MissingFiles { version, missing });
+    }
+    let shards = missing_shards(files);
+    if !shards.is_empty() {
+        problems.push(Problem::MissingShards {
+            version,
+            missing: shards,
+        });
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Every `variables.data-0000k-of-N` for each N named by a shard present.
+fn missing_shards(files: &[&str]) -> Vec<String> {
+    let mut present: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    for file in files {
+        let Some(rest) = file.strip_prefix("variables/variables.data-") else {
+            continue;
+        };
+        let Some((index, total)) = rest.split_once("-of-") else {
+            continue;
+        };
+        if let (Ok(index), Ok(total)) = (index.parse::<u32>(), total.parse::<u32>()) {
+            present.entry(total).or_default().insert(index);
+        }
+    }
+    let mut missing = Vec::new();
+    for (total, indexes) in present {
+        // a shard count beyond this is not a real export; list the first few
+        for index in (0..total).filter(|i| !indexes.contains(i)).take(20) {
+            missing.push(format!("variables/variables.data-{index:05}-of-{total:05}"));
+        }
+    }
+    missing
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    const MODEL: &[&str] = &[
+        "saved_model.pb",
+        "variables/variables.index",
+        "variables/variables.data-00000-of-00001",
+    ];
+
+    #[test]
+    fn non_versioned_and_versioned_models() {
+        assert_eq!(
+            analyze(&keys(MODEL), Accelerator::Cpu),
+            Ok(Layout { versions: vec![] })
+        );
+        let versioned: Vec<String> = ["2", "10"]
+            .iter()
+            .flat_map(|v| MODEL.iter().map(move |f| format!("{v}/{f}")))
+            .collect();
+        assert_eq!(
+            analyze(&versioned, Accelerator::Gpu),
+            Ok(Layout {
+                versions: vec![2, 10]
+            })
+        );
+    }
+
+    #[test]
+    fn empty_and_mixed_structures() {
+        assert_eq!(analyze(&[], Accelerator::Cpu), Err(vec![Problem::Empty]));
+        let mixed = keys(&["1/saved_model.pb", "saved_model.pb"]);
+        assert!(
+            matches!(analyze(&mixed, Accelerator::Inf), Err(p) if matches!(p[0], Problem::Mixed { .. }))
+        );
+    }
+
+    #[test]
+    fn versions_must_be_int64_folders() {
+        let huge = keys(&["99999999999999999999/saved_model.pb"]);
+        assert_eq!(
+            analyze(&huge, Accelerator::Inf),
+            Err(vec![Problem::VersionOutOfRange {
+                name: "99999999999999999999".into()
+            }])
+        );
+        let file = keys(&["1", "2/saved_model.pb"]);
+        assert_eq!(
+            analyze(&file, Accelerator::Inf),
+            Err(vec![
+                Problem::VersionIsFile { name: "1".into() },
+                Problem::MissingFiles {
+                    version: Some(1),
+                    missing: vec!["saved_model.pb".into()]
+                }
+            ])
+        );
+    }
+
+    #[test]
+    fn cpu_needs_variables_and_inferentia_does_not() {
+        let pb_only = keys(&["saved_model.pb"]);
+        assert_eq!(
+            analyze(&pb_only, Accelerator::Inf),
+            Ok(Layout { versions: vec![] })
+        );
+        assert_eq!(
+            analyze(&pb_only, Accelerator::Cpu),
+            Err(vec![Problem::InferentiaExport { version: None }])
+        );
+        let no_index = keys(&["saved_model.pb", "variables/variables.data-00000-of-00001"]);
+        assert_eq!(
+            analyze(&no_index, Accelerator::Cpu),
+            Err(vec![Problem::MissingFiles {
+                version: None,
+                missing: vec!["variables/variables.index".into()]
+            }])
+        );
+    }
+
+    #[test]
+    fn every_shard_of_n_must_be_present() {
+        let shards = keys(&[
+            "saved_model.pb",
+            "variables/variables.index",
+            "variables/variables.data-00000-of-00003",
+            "variables/variables.data-00002-of-00003",
+        ]);
+        assert_eq!(
+            analyze(&shards, Accelerator::Cpu),
+            Err(vec![Problem::MissingShards {
+                version: None,
+                missing: vec!["variables/variables.data-00001-of-00003".into()]
+            }])
+        );
+    }
+
+    #[test]
+    fn folder_markers_are_not_files() {
+        let with_markers = keys(&[
+            "1/",
+            "1/saved_model.pb",
+            "1/variables/",
+            "1/variables/variables.index",
+            "1/variables/variables.data-00000-of-00001",
+        ]);
+        assert_eq!(
+            analyze(&with_markers, Accelerator::Cpu),
+            Ok(Layout { versions: vec![1] })
+        );
+        let empty_version = keys(&["1/", "2/saved_model.pb"]);
+        assert!(
+            matches!(analyze(&empty_version, Accelerator::Inf), Err(p) if p == vec![Problem::MissingFiles { version: Some(1), missing: vec!["saved_model.pb".into()] }])
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! Model stores: where `s3://bucket/prefix` model paths are listed.
+//!
+//! [`ModelStore`] is the one seam between the checker and the outside
+//! world. Two implementations: [`dir::DirStore`], a local mirror where
+//! `s3://bucket/key` is `DIR/bucket/key` (used by the README example and
+//! most tests), and [`s3::S3Store`], real S3 or any S3-compatible server
+//! through aws-sdk-s3. To add a store, implement the trait; the models
+//! stage only ever sees listings and [`StoreError`]s.
+
+pub mod dir;
+pub mod s3;
+
+use std::fmt;
+use std::future::Future;
+
+/// An `s3://bucket/prefix` path, with the prefix normalised to end in `/`
+/// (so `iris/nn` never sees `iris/nn-legacy`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct S3Path {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl S3Path {
+    pub fn parse(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("s3://")?;
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return None;
+        }
+        let key = key.trim_start_matches('/');
+        let prefix = if key.is_empty() || key.ends_with('/') {
+            key.to_owned()
+        } else {
+            format!("{key}/")
+        };
+        Some(Self {
+            bucket: bucket.to_owned(),
+            prefix,
+        })
+    }
+
+    /// A sub-folder of this path (`models.dir` entries).
+    pub fn child(&self, name: &str) -> Self {
+        Self {
+            bucket: self.bucket.clone(),
+            prefix: format!("{}{name}/", self.prefix),
+        }
+    }
+}
+
+impl fmt::Display for S3Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
+/// Why a listing could not be made. None of these say anything about the
+/// configuration: they mean "could not check" (exit code 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// 403: the credentials may not list the bucket.
+    AccessDenied { detail: String },
+    /// The bucket does not exist (for this endpoint and region).
+    NoSuchBucket,
+    /// The store did not answer (connection refused, DNS, timeouts after retries).
+    Unreachable { detail: String },
+    /// The listing failed after some pages: nothing under the prefix counts.
+    Incomplete { detail: String },
+    /// Anything else (no credentials, no region, unexpected status).
+    Other { detail: String },
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::AccessDenied { detail } => write!(f, "access denied: {detail}"),
+            StoreError::NoSuchBucket => write!(f, "the bucket does not exist"),
+            StoreError::Unreachable { detail } => write!(f, "the store is unreachable: {detail}"),
+            StoreError::Incomplete { detail } => write!(f, "the listing failed part-way: {detail}"),
+            StoreError::Other { detail } => f.write_str(detail),
+        }
+    }
+}
+
+/// Lists keys under a prefix.
+pub trait ModelStore: Send + Sync + 'static {
+    /// Every key under `path` (recursively), relative to its prefix, sorted.
+    /// An absent prefix in an existing bucket is an empty listing.
+    fn list(&self, path: &S3Path) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Where the store is, for messages ("local mirror ./store").
+    fn describe(&self) -> String;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_paths_get_a_trailing_slash() {
+        let p = S3Path::parse("s3://bucket/iris/nn").expect("valid");
+        assert_eq!(
+            (p.bucket.as_str(), p.prefix.as_str()),
+            ("bucket", "iris/nn/")
+        );
+        assert_eq!(
+            S3Path::parse("s3://bucket").map(|p| p.prefix),
+            Some(String::new())
+        );
+        assert_eq!(
+            S3Path::parse("s3://bucket/a/").map(|p| p.to_string()),
+            Some("s3://bucket/a/".to_owned())
+        );
+        assert!(S3Path::parse("s3:///x").is_none());
+        assert!(S3Path::parse("gs://b/x").is_none());
+    }
+}

@@ -1,0 +1,214 @@
+//! Real S3 (or any S3-compatible server) through aws-sdk-s3 on tokio.
+//!
+//! Credentials and region come from the standard AWS chain (environment,
+//! profiles, SSO, web identity, instance metadata); nothing is read from
+//! cortex.yaml and nothing secret is ever printed. The SDK is built with
+//! default features off, so the HTTPS client is given explicitly (rustls
+//! with ring): without one the trimmed SDK fails at run time.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::Region;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+use super::{ModelStore, S3Path, StoreError};
+
+/// How the S3 client is built.
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    /// Endpoint override (`--s3-endpoint`); implies path-style addressing.
+    pub endpoint: Option<String>,
+    /// Attempts per request, counting the first (retries use exponential
+    /// backoff with jitter for 5xx, SlowDown, throttling and timeouts).
+    pub max_attempts: u32,
+    /// Timeout of one attempt.
+    pub attempt_timeout: Duration,
+}
+
+impl S3Options {
+    pub fn new(endpoint: Option<String>, attempt_timeout: Duration) -> Self {
+        Self {
+            endpoint,
+            max_attempts: 5,
+            attempt_timeout,
+        }
+    }
+}
+
+const DEFAULT_REGION: &str = "us-east-1";
+
+/// The one HTTPS client of the trimmed SDK: rustls with ring.
+pub fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    shown: String,
+}
+
+impl S3Store {
+    pub async fn connect(options: &S3Options) -> Self {
+        let http = https_client();
+        let retry = RetryConfig::standard()
+            .with_max_attempts(options.max_attempts.max(1))
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_secs(5));
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(options.attempt_timeout)
+            .build();
+        // The region comes from the loader's own chain, so that every
+        // provider in it (IMDS included) uses the HTTP client given here: a
+        // provider built on its own would have none and panic.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(retry)
+            .timeout_config(timeouts);
+        if let Some(endpoint) = &options.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let shared = loader.load().await;
+        // AWS_ENDPOINT_URL(_S3) set in the environment also means an
+        // S3-compatible server, which wants path-style addressing.
+        let path_style = options.endpoint.is_some() || shared.endpoint_url().is_some();
+        let mut config = aws_sdk_s3::config::Builder::from(&shared).force_path_style(path_style);
+        // S3 signs requests per region; with none configured anywhere,
+        // us-east-1 is what the AWS CLI uses too.
+        if shared.region().is_none() {
+            config = config.region(Region::new(DEFAULT_REGION));
+        }
+        let shown = match shared.endpoint_url() {
+            Some(url) => format!("S3 endpoint {url}"),
+            None => format!(
+                "S3 ({})",
+                shared
+                    .region()
+                    .map_or(DEFAULT_REGION.to_owned(), |r| r.to_string())
+            ),
+        };
+        Self {
+            client: aws_sdk_s3::Client::from_conf(config.build()),
+            shown,
+        }
+    }
+}
+
+impl ModelStore for S3Store {
+    async fn list(&self, path: &S3Path) -> Result<Vec<String>, StoreError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&path.bucket)
+            .prefix(&path.prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        let mut pages_read = 0usize;
+        let mut last_truncated = false;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&e, pages_read))?;
+            pages_read += 1;
+            last_truncated =
+                page.is_truncated() == Some(true) && page.next_continuation_token().is_none();
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key())
+                    .filter_map(|k| k.strip_prefix(path.prefix.as_str()))
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        // A page that says "more" but gives no token to fetch it: the
+        // listing is cut, and a partial listing must never pass as whole.
+        if last_truncated {
+            return Err(StoreError::Incomplete {
+                detail: format!("page {pages_read} was truncated without a continuation token"),
+            });
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(keys)
+    }
+
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+}
+
+/// Maps an SDK failure (after the SDK's own retries) to what it means here.
+fn classify(error: &SdkError<ListObjectsV2Error, HttpResponse>, pages_read: usize) -> StoreError {
+    let detail = DisplayErrorContext(error).to_string();
+    let store_error = match error {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            let status = Some(service.raw().status().as_u16());
+            if err.is_no_such_bucket() || err.code() == Some("NoSuchBucket") {
+                StoreError::NoSuchBucket
+            } else if status == Some(403) || err.code() == Some("AccessDenied") {
+                StoreError::AccessDenied {
+                    detail: err.message().unwrap_or("403 Forbidden").to_owned(),
+                }
+            } else {
+                let code = err.code().unwrap_or("unknown error");
+                let message = err.message().unwrap_or_default();
+                StoreError::Other {
+                    detail: format!(
+                        "S3 answered {code} ({}) {message}",
+                        status.map_or("?".to_owned(), |s| s.to_string())
+                    ),
+                }
+            }
+        }
+        SdkError::TimeoutError(_) => StoreError::Unreachable {
+            detail: "the request timed out".to_owned(),
+        },
+        SdkError::DispatchFailure(dispatch) if dispatch.is_io() || dispatch.is_timeout() => {
+            StoreError::Unreachable {
+                detail: short(&detail),
+            }
+        }
+        _ => StoreError::Other {
+            detail: short(&detail),
+        },
+    };
+    match store_error {
+        // losing the connection after some pages is a cut listing
+        StoreError::Unreachable { detail } | StoreError::Other { detail } if pages_read > 0 => {
+            StoreError::Incomplete { detail }
+        }
+        other => other,
+    }
+}
+
+/// The SDK's error text ends with a debug dump of the same error; keep the
+/// readable part.
+fn short(detail: &str) -> String {
+    let dumps = [
+        "(DispatchFailure",
+        "(ServiceError",
+        "(TimeoutError",
+        "(ResponseError",
+        "(ConstructionFailure",
+    ];
+    let readable = dumps
+        .iter()
+        .filter_map(|d| detail.find(d))
+        .min()
+        .map_or(detail, |i| detail[..i].trim_end());
+    let readable = readable.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text: String = readable.chars().take(300).collect();
+    if text.len() < readable.len() {
+        text.push('…');
+    }
+    text
+}

@@ -1,0 +1,431 @@
+//! Model-store tests against a real S3-compatible server on 127.0.0.1
+//! (moto, started by `scripts/test`, which sets CORTEX_TFC_TEST_S3_ENDPOINT),
+//! with a fault/latency proxy (tests/support/proxy.rs) in front for the
+//! failure cases. The tests share the server, so they take turns.
+
+#[path = "support/proxy.rs"]
+mod proxy;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use proxy::{Fault, Proxy};
+
+static SERVER: Mutex<()> = Mutex::new(());
+
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+fn endpoint() -> String {
+    std::env::var("CORTEX_TFC_TEST_S3_ENDPOINT")
+        .expect("CORTEX_TFC_TEST_S3_ENDPOINT is not set: run the tests with scripts/test, which starts the S3 test server")
+}
+
+/// Exclusive use of the server, emptied.
+fn server() -> MutexGuard<'static, ()> {
+    let guard = SERVER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    reset(&endpoint());
+    guard
+}
+
+/// moto's reset endpoint: every bucket gone.
+fn reset(endpoint: &str) {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("the S3 test server answers");
+    let request = format!(
+        "POST /moto-api/reset HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("send reset");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
+        "reset failed: {answer}"
+    );
+}
+
+fn client(endpoint: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::new()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .http_client(cortex_tfc::store::s3::https_client())
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "AKIDTEST",
+            "test-secret",
+            None,
+            None,
+            "test",
+        ))
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Uploads `store/<bucket>/<key>` files as S3 objects.
+fn upload(store: &Path) {
+    let client = client(&endpoint());
+    runtime().block_on(async {
+        let Ok(buckets) = std::fs::read_dir(store) else {
+            return;
+        };
+        for bucket in buckets.flatten().filter(|b| b.path().is_dir()) {
+            let name = bucket.file_name().to_string_lossy().into_owned();
+            client
+                .create_bucket()
+                .bucket(&name)
+                .send()
+                .await
+                .expect("create bucket");
+            let mut stack = vec![bucket.path()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir).expect("read store").flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                        continue;
+                    }
+                    let key = path
+                        .strip_prefix(bucket.path())
+                        .expect("inside")
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    let body = std::fs::read(&path).expect("read object");
+                    client
+                        .put_object()
+                        .bucket(&name)
+                        .key(key)
+                        .body(body.into())
+                        .send()
+                        .await
+                        .expect("put object");
+                }
+            }
+        }
+    });
+}
+
+fn put(bucket: &str, keys: &[&str]) {
+    let client = client(&endpoint());
+    runtime().block_on(async {
+        let _ = client.create_bucket().bucket(bucket).send().await;
+        for key in keys {
+            client
+                .put_object()
+                .bucket(bucket)
+                .key(*key)
+                .body(b"x".to_vec().into())
+                .send()
+                .await
+                .expect("put");
+        }
+    });
+}
+
+fn cortex_tfc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .current_dir(dir)
+        .args(["check", "cortex.yaml", "--format", "json"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .output()
+        .expect("the binary runs")
+}
+
+fn report(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "JSON on stdout ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn codes(out: &Output) -> Vec<String> {
+    report(out)["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn golden(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("golden")
+        .join(case)
+}
+
+/// A project with one API serving `url`.
+fn project(name: &str, models: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("s3-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("project dir");
+    std::fs::write(dir.join("handler.py"), "class Handler:\n    pass\n").expect("handler");
+    let config = format!(
+        "- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n{models}"
+    );
+    std::fs::write(dir.join("cortex.yaml"), config).expect("config");
+    dir
+}
+
+const MODEL: [&str; 3] = [
+    "iris/nn/saved_model.pb",
+    "iris/nn/variables/variables.index",
+    "iris/nn/variables/variables.data-00000-of-00001",
+];
+
+#[test]
+fn the_local_mirror_and_s3_give_the_same_diagnostics() {
+    let mut cases: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("golden"))
+            .expect("golden/")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| golden(n).join("store").is_dir())
+            .collect();
+    cases.sort();
+    assert!(cases.len() >= 15, "store cases: {cases:?}");
+    for case in &cases {
+        let _server = server();
+        upload(&golden(case).join("store"));
+        let local = cortex_tfc(&golden(case), &["--store", "store"]);
+        let remote = cortex_tfc(&golden(case), &["--s3-endpoint", &endpoint()]);
+        assert_eq!(
+            local.status.code(),
+            remote.status.code(),
+            "{case}: exit codes differ"
+        );
+        let normalise = |out: &Output| {
+            String::from_utf8_lossy(&out.stdout)
+                .replace("local mirror store", "<store>")
+                .replace(&format!("S3 endpoint {}", endpoint()), "<store>")
+        };
+        assert_eq!(
+            normalise(&local),
+            normalise(&remote),
+            "{case}: reports differ"
+        );
+    }
+}
+
+#[test]
+fn a_storm_of_503_slowdown_is_retried_to_success() {
+    let _server = server();
+    put("models", &MODEL);
+    let proxy = Proxy::start(&endpoint(), Fault::SlowDownFirst(3), Duration::ZERO);
+    let dir = project("slowdown", "      path: s3://models/iris/nn\n");
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(proxy.list_requests(), 4, "three 503s, then the listing");
+}
+
+#[test]
+fn access_denied_could_not_finish_and_names_the_permission() {
+    let _server = server();
+    let proxy = Proxy::start(&endpoint(), Fault::Forbidden, Duration::ZERO);
+    let dir = project("forbidden", "      path: s3://models/iris/nn\n");
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url]);
+    assert_eq!(out.status.code(), Some(3));
+    let d = &report(&out)["diagnostics"][0];
+    assert_eq!(d["code"], "TFC3901");
+    assert!(
+        d["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("s3://models/iris/nn/")),
+        "{d}"
+    );
+    assert!(
+        d["help"]
+            .as_str()
+            .is_some_and(|h| h.contains("s3:ListBucket") && h.contains("arn:aws:s3:::models")),
+        "{d}"
+    );
+    assert_eq!(d["line"], 7);
+    assert_eq!(
+        (proxy.list_requests(), proxy.requests()),
+        (1, 1),
+        "403 is not retried"
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !all.contains(SECRET) && !all.contains("AKIDTEST"),
+        "credentials leaked: {all}"
+    );
+}
+
+#[test]
+fn a_timed_out_attempt_is_retried() {
+    let _server = server();
+    put("models", &MODEL);
+    let proxy = Proxy::start(
+        &endpoint(),
+        Fault::StallFirst(1, Duration::from_secs(2)),
+        Duration::ZERO,
+    );
+    let dir = project("timeout-once", "      path: s3://models/iris/nn\n");
+    let out = cortex_tfc(
+        &dir,
+        &["--s3-endpoint", &proxy.url, "--s3-timeout", "500ms"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(proxy.list_requests() >= 2);
+}
+
+#[test]
+fn a_store_that_never_answers_could_not_finish() {
+    let _server = server();
+    let proxy = Proxy::start(
+        &endpoint(),
+        Fault::StallFirst(usize::MAX, Duration::from_secs(2)),
+        Duration::ZERO,
+    );
+    let dir = project("timeout-always", "      path: s3://models/iris/nn\n");
+    let out = cortex_tfc(
+        &dir,
+        &["--s3-endpoint", &proxy.url, "--s3-timeout", "200ms"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(codes(&out), ["TFC3903"]);
+    assert_eq!(proxy.list_requests(), 5, "five attempts in all");
+}
+
+#[test]
+fn pagination_is_followed_to_the_end() {
+    let _server = server();
+    put("models", &MODEL);
+    let proxy = Proxy::start(&endpoint(), Fault::SmallPages, Duration::ZERO);
+    let dir = project("pages", "      path: s3://models/iris/nn\n");
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(proxy.list_requests(), 2, "3 keys in pages of 2");
+}
+
+#[test]
+fn a_listing_cut_mid_pagination_is_never_reported_valid() {
+    let _server = server();
+    put("models", &MODEL);
+    let proxy = Proxy::start(&endpoint(), Fault::CutAfterFirstPage, Duration::ZERO);
+    let dir = project("cut", "      path: s3://models/iris/nn\n");
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url, "--s3-timeout", "1s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(codes(&out), ["TFC3904"]);
+    assert_eq!(report(&out)["ok"], false);
+}
+
+#[test]
+fn a_truncated_page_without_a_token_is_incomplete() {
+    let _server = server();
+    put("models", &MODEL);
+    let proxy = Proxy::start(&endpoint(), Fault::DropContinuationToken, Duration::ZERO);
+    let dir = project("no-token", "      path: s3://models/iris/nn\n");
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(codes(&out), ["TFC3904"]);
+}
+
+#[test]
+fn each_distinct_prefix_is_listed_once() {
+    let _server = server();
+    put("models", &MODEL);
+    put(
+        "models",
+        &[
+            "zoo/a/saved_model.pb",
+            "zoo/a/variables/variables.index",
+            "zoo/a/variables/variables.data-00000-of-00001",
+        ],
+    );
+    let proxy = Proxy::start(&endpoint(), Fault::None, Duration::ZERO);
+    let dir = project(
+        "dedupe",
+        "      paths:\n        - {name: a, path: s3://models/iris/nn}\n        - {name: b, path: s3://models/iris/nn/}\n",
+    );
+    let extra = "- name: zoo\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n      dir: s3://models/zoo\n- name: iris-copy\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n      path: s3://models/iris/nn\n";
+    let config = std::fs::read_to_string(dir.join("cortex.yaml")).expect("config") + extra;
+    std::fs::write(dir.join("cortex.yaml"), config).expect("config");
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        proxy.list_requests(),
+        2,
+        "s3://models/iris/nn/ once, s3://models/zoo/ once"
+    );
+}
+
+#[test]
+fn aws_endpoint_url_from_the_environment_is_honoured() {
+    let _server = server();
+    put("models", &MODEL);
+    let dir = project("env-endpoint", "      path: s3://models/iris/nn\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .current_dir(&dir)
+        .args(["check", "cortex.yaml", "--format", "json"])
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_ENDPOINT_URL_S3", endpoint())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
