@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Check cortex.yaml against the JSON Schema and every Cortex 0.34 rule.
     Check(CheckArgs),
+    /// Check, then write the deployable bundle (TF Serving configs, k8s manifests, worker specs).
+    Build(BuildArgs),
     /// Print the JSON Schema of cortex.yaml.
     Schema,
     /// Print the long explanation of a diagnostic code (all codes without one).
@@ -29,6 +31,19 @@ pub enum Command {
 pub struct CheckArgs {
     /// Path to cortex.yaml.
     pub config: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Path to cortex.yaml.
+    pub config: PathBuf,
+    /// Output directory; replaced atomically, and only if it is a bundle or empty.
+    #[arg(short, long, value_name = "DIR", default_value = "cortex-bundle")]
+    pub out: PathBuf,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]

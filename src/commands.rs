@@ -3,8 +3,11 @@
 
 use std::io::IsTerminal;
 
+use crate::build;
 use crate::check::{CheckOptions, Failure, ModelCheck, check_file};
-use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ExplainArgs, OutputArgs, StoreArgs};
+use crate::cli::{
+    BuildArgs, CheckArgs, Cli, ColorChoice, Command, ExplainArgs, OutputArgs, StoreArgs,
+};
 use crate::diag::Diagnostic;
 use crate::diag::codes::{self, REGISTRY};
 use crate::diag::render::{Format, Rendered, Report, render};
@@ -29,6 +32,7 @@ pub struct Outcome {
 pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Check(args) => check(&args),
+        Command::Build(args) => build(&args),
         Command::Schema => text_outcome(schema::to_pretty_string(), ExitCode::Ok),
         Command::Explain(args) => explain(&args),
     }
@@ -47,13 +51,7 @@ fn check(args: &CheckArgs) -> Outcome {
                 diagnostics: &checked.diagnostics,
                 summary_subject: subject,
             };
-            let exit = if checked.is_incomplete() {
-                ExitCode::CouldNotFinish
-            } else if checked.has_errors() {
-                ExitCode::InvalidInput
-            } else {
-                ExitCode::Ok
-            };
+            let exit = exit_code(&checked);
             Outcome {
                 output: render(args.output.format, &report, use_color(&args.output)),
                 exit,
@@ -61,6 +59,61 @@ fn check(args: &CheckArgs) -> Outcome {
         }
         Err(Failure::NotFound(d)) => failure(*d, &args.output, ExitCode::Usage),
         Err(Failure::Io(d)) => failure(*d, &args.output, ExitCode::CouldNotFinish),
+    }
+}
+
+fn build(args: &BuildArgs) -> Outcome {
+    if args.store.offline {
+        return Outcome {
+            output: Rendered {
+                stdout: Vec::new(),
+                stderr: b"error: `build` needs the models (their versions go into the bundle); --offline cannot be used\n".to_vec(),
+            },
+            exit: ExitCode::Usage,
+        };
+    }
+    let shown = args.config.display().to_string();
+    let mut checked = match check_file(&args.config, &shown, &check_options(&args.store)) {
+        Ok(checked) => checked,
+        Err(Failure::NotFound(d)) => return failure(*d, &args.output, ExitCode::Usage),
+        Err(Failure::Io(d)) => return failure(*d, &args.output, ExitCode::CouldNotFinish),
+    };
+    let mut summary = match checked.apis.len() {
+        1 => "1 API checked".to_owned(),
+        n => format!("{n} APIs checked"),
+    };
+    if !checked.has_errors() {
+        match build::write_bundle(&checked, &args.out) {
+            Ok(files) => {
+                summary.push_str(&format!("; wrote {} ({files} files)", args.out.display()))
+            }
+            Err(d) => checked.diagnostics.push(*d),
+        }
+    }
+    let report = Report {
+        source: Some(&checked.source),
+        diagnostics: &checked.diagnostics,
+        summary_subject: summary,
+    };
+    Outcome {
+        output: render(args.output.format, &report, use_color(&args.output)),
+        exit: exit_code(&checked),
+    }
+}
+
+fn exit_code(checked: &crate::check::Checked) -> ExitCode {
+    if checked
+        .diagnostics
+        .iter()
+        .any(|d| d.code == codes::OUTPUT_NOT_A_BUNDLE)
+    {
+        ExitCode::Usage
+    } else if checked.is_incomplete() {
+        ExitCode::CouldNotFinish
+    } else if checked.has_errors() {
+        ExitCode::InvalidInput
+    } else {
+        ExitCode::Ok
     }
 }
 

@@ -6,13 +6,16 @@
 //! rendered once by `diag::render`. `check` runs the stages; `commands`
 //! maps a CLI command to output and an exit code.
 
+pub mod build;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diag;
+pub mod emit;
 pub mod load;
 pub mod models;
+pub mod plan;
 pub mod rules;
 pub mod schema;
 pub mod source;

@@ -181,7 +181,8 @@ fn usage_errors_exit_two() {
         vec!["check"],
         vec!["frobnicate"],
         vec!["check", "cortex.yaml", "--format", "xml"],
-        vec!["build", "cortex.yaml"],
+        vec!["build"],
+        vec!["build", "cortex.yaml", "--offline"],
         vec!["inspect", "s3://b/m"],
     ] {
         let out = cortex_tfc(&args, &dir);
@@ -311,14 +312,23 @@ fn store_options_conflict_with_offline() {
 
 /// The README's "run the example" command works on a fresh checkout.
 #[test]
-fn readme_example_passes_against_the_example_store() {
+fn readme_example_builds_from_the_example_store() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = include_str!("../README.md");
+    assert!(readme.contains(
+        "cargo run --release -- build examples/iris/cortex.yaml --store examples/store\n"
+    ));
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("readme-example-bundle");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out_arg = out_dir.to_string_lossy().into_owned();
     let out = cortex_tfc(
         &[
-            "check",
+            "build",
             "examples/iris/cortex.yaml",
             "--store",
             "examples/store",
+            "-o",
+            &out_arg,
             "--format",
             "json",
         ],
@@ -334,10 +344,12 @@ fn readme_example_passes_against_the_example_store() {
         json_report(&out)["diagnostics"].as_array().map(Vec::len),
         Some(0)
     );
-    let readme = include_str!("../README.md");
-    assert!(
-        readme.contains(
-            "cargo run --release -- check examples/iris/cortex.yaml --store examples/store"
-        )
-    );
+    for file in [
+        "bundle.json",
+        "apis/iris-classifier/spec.json",
+        "apis/text-models/k8s.yaml",
+        "apis/text-models/models.config",
+    ] {
+        assert!(out_dir.join(file).is_file(), "{file}");
+    }
 }

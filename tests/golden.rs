@@ -64,6 +64,8 @@ fn run(case: &Path, extra: &[&str]) -> (Vec<u8>, Vec<u8>, i32) {
 }
 
 /// What the binary produces for a case, as the expected/ tree would hold it.
+/// A case with a `store/` whose check passes is also built: its bundle is
+/// compared file by file under `expected/bundle/`.
 fn actual_tree(case: &Path) -> BTreeMap<String, Vec<u8>> {
     let (json, _, exit_json) = run(case, &["--format", "json"]);
     let (_, stderr, exit_human) = run(case, &["--color", "never"]);
@@ -73,14 +75,56 @@ fn actual_tree(case: &Path) -> BTreeMap<String, Vec<u8>> {
         "{}: exit code depends on the format",
         case.display()
     );
-    BTreeMap::from([
+    let mut tree = BTreeMap::from([
         ("report.json".to_owned(), json),
         ("stderr.txt".to_owned(), stderr),
         (
             "exit_code".to_owned(),
             format!("{exit_json}\n").into_bytes(),
         ),
-    ])
+    ]);
+    if exit_json == 0 && case.join("store").is_dir() {
+        tree.extend(
+            build(case)
+                .into_iter()
+                .map(|(rel, bytes)| (format!("bundle/{rel}"), bytes)),
+        );
+    }
+    tree
+}
+
+/// Builds a case into a fresh directory and reads the bundle back.
+fn build(case: &Path) -> BTreeMap<String, Vec<u8>> {
+    let name = case
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("golden-bundles")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .current_dir(case)
+        .args([
+            "build",
+            "cortex.yaml",
+            "--store",
+            "store",
+            "--color",
+            "never",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}: build failed: {}",
+        case.display(),
+        String::from_utf8_lossy(&status.stderr)
+    );
+    read_tree(&out)
 }
 
 fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -182,9 +226,11 @@ fn every_code_has_a_golden_case() {
     // TFC0001/0002/0010 need process-level set-up (tests/cli.rs); TFC1009 is
     // the fallback for schema keywords the generated schema does not use
     // (unit-tested in src/schema.rs); TFC3901/3903/3904 need a failing S3
-    // server (tests/s3.rs); TFC9001 is an internal error.
+    // server (tests/s3.rs); TFC5001/5002 need a failing or refused output
+    // directory (tests/build.rs); TFC9001 is an internal error.
     let not_golden = [
-        "TFC0001", "TFC0002", "TFC0010", "TFC1009", "TFC3901", "TFC3903", "TFC3904", "TFC9001",
+        "TFC0001", "TFC0002", "TFC0010", "TFC1009", "TFC3901", "TFC3903", "TFC3904", "TFC5001",
+        "TFC5002", "TFC9001",
     ];
     let mut seen = std::collections::BTreeSet::new();
     for case in cases() {

@@ -43,9 +43,10 @@ pub struct CodeInfo {
     pub explanation: &'static str,
 }
 
-/// Store failures (`TFC39xx`) mean "could not check", never "invalid input".
+/// Store failures (`TFC39xx`) and a bundle that could not be written mean
+/// "could not finish", never "invalid input".
 pub fn is_could_not_check(code: Code) -> bool {
-    code.0.starts_with("TFC39")
+    code.0.starts_with("TFC39") || code == BUNDLE_WRITE_FAILED
 }
 
 /// Finds a code by its text, ignoring ASCII case (`tfc2031` works too).
@@ -426,6 +427,17 @@ not finish (exit code 3).";
 "The store could not be used (for example no credentials or region in the
 AWS chain, or an unexpected answer). The check could not finish (exit code
 3).";
+
+    BUNDLE_WRITE_FAILED = "TFC5001", "the bundle could not be written",
+"cortex-tfc writes the bundle to a temporary directory next to the output
+directory, then swaps it into place. Writing failed (disk full, permissions):
+the previous bundle, if any, is left as it was. The build could not finish
+(exit code 3).";
+
+    OUTPUT_NOT_A_BUNDLE = "TFC5002", "the output directory is not a bundle",
+"The output directory (-o) exists and is neither empty nor a bundle written
+by cortex-tfc (it has no bundle.json). cortex-tfc never replaces such a
+directory: choose another output directory, or remove it (exit code 2).";
 
     INTERNAL = "TFC9001", "internal error",
 "cortex-tfc hit a bug while checking this input. Please report it with the

@@ -1,13 +1,14 @@
 //! Which model prefixes an API names, with where cortex.yaml names them.
 
 use super::{Accelerator, DEFAULT_MODEL_NAME, ModelSource};
+use crate::config::ApiConfig;
 use crate::rules::ApiCtx;
 use crate::store::S3Path;
 
 /// The accelerator an API runs on: GPU when `gpu > 0`, Inferentia when
 /// `inf > 0`, CPU otherwise.
-pub fn accelerator(api: &ApiCtx<'_>) -> Accelerator {
-    let compute = api.config.compute.as_ref();
+pub fn accelerator(config: &ApiConfig) -> Accelerator {
+    let compute = config.compute.as_ref();
     if compute.and_then(|c| c.gpu).unwrap_or(0) > 0 {
         Accelerator::Gpu
     } else if compute.and_then(|c| c.inf).unwrap_or(0) > 0 {
@@ -22,7 +23,7 @@ pub fn of_api(api: &ApiCtx<'_>) -> Vec<ModelSource> {
     let Some(models) = &api.config.handler.models else {
         return Vec::new();
     };
-    let accelerator = accelerator(api);
+    let accelerator = accelerator(api.config);
     let mut named: Vec<(Option<String>, String, &str)> = Vec::new();
     if let Some(path) = &models.path {
         named.push((

@@ -8,10 +8,10 @@
 
 mod autoscaling;
 mod compute;
-mod handler;
+pub mod handler;
 mod models;
 mod names;
-mod networking;
+pub mod networking;
 mod project_files;
 pub mod scope;
 mod update_strategy;

@@ -1,0 +1,258 @@
+//! `build`: deterministic bytes, atomic replacement (a failed or killed
+//! build leaves the previous bundle as it was), and the output guards.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("build")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn build(config: &Path, store: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .arg("build")
+        .arg(config)
+        .arg("--store")
+        .arg(store)
+        .arg("-o")
+        .arg(out)
+        .args(["--color", "never"])
+        .output()
+        .expect("the binary runs")
+}
+
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(here) = stack.pop() {
+        for entry in std::fs::read_dir(&here).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .into_owned();
+                files.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    files
+}
+
+fn example() -> (PathBuf, PathBuf) {
+    (
+        root().join("examples/iris/cortex.yaml"),
+        root().join("examples/store"),
+    )
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes() {
+    let (config, store) = example();
+    let dir = scratch("deterministic");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    assert_eq!(build(&config, &store, &a).status.code(), Some(0));
+    assert_eq!(build(&config, &store, &b).status.code(), Some(0));
+    let (first, second) = (tree(&a), tree(&b));
+    assert_eq!(first.len(), 7, "{:?}", first.keys());
+    assert_eq!(first, second);
+    // rebuilding over an existing bundle replaces it with the same bytes
+    assert_eq!(build(&config, &store, &a).status.code(), Some(0));
+    assert_eq!(tree(&a), second);
+    // nothing is left beside the output
+    let beside: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(beside.len(), 2, "{beside:?}");
+}
+
+#[test]
+fn a_failed_build_leaves_the_previous_bundle_untouched() {
+    let (config, store) = example();
+    let dir = scratch("failed");
+    let out = dir.join("bundle");
+    assert_eq!(build(&config, &store, &out).status.code(), Some(0));
+    let before = tree(&out);
+    let broken = dir.join("cortex.yaml");
+    let text = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("max_replicas: 5", "max_replicas: 0");
+    std::fs::write(&broken, text).expect("broken config");
+    std::fs::copy(
+        root().join("examples/iris/handler.py"),
+        dir.join("handler.py"),
+    )
+    .expect("handler");
+    std::fs::copy(
+        root().join("examples/iris/requirements.txt"),
+        dir.join("requirements.txt"),
+    )
+    .expect("requirements");
+    let failed = build(&broken, &store, &out);
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    assert_eq!(tree(&out), before);
+}
+
+#[test]
+fn a_directory_that_is_not_a_bundle_is_never_replaced() {
+    let (config, store) = example();
+    let dir = scratch("not-a-bundle");
+    let out = dir.join("src");
+    std::fs::create_dir_all(&out).expect("dir");
+    std::fs::write(out.join("main.rs"), "fn main() {}").expect("file");
+    let refused = build(&config, &store, &out);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("TFC5002"));
+    assert_eq!(tree(&out).keys().collect::<Vec<_>>(), ["main.rs"]);
+}
+
+#[test]
+fn a_bundle_that_cannot_be_written_could_not_finish() {
+    let (config, store) = example();
+    let dir = scratch("unwritable");
+    std::fs::write(dir.join("a-file"), "x").expect("file");
+    let out = build(&config, &store, &dir.join("a-file/bundle"));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TFC5001"));
+}
+
+#[test]
+fn build_needs_the_models() {
+    let (config, _) = example();
+    let out = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .arg("build")
+        .arg(&config)
+        .arg("--offline")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A big project (many files, each synced) so a kill can land mid-write.
+fn big_project(dir: &Path, apis: usize, tag: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("project dir");
+    let mut text = String::new();
+    for i in 0..apis {
+        text.push_str(&format!(
+            "- name: api-{i}\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    env: {{TAG: \"{tag}\"}}\n    models:\n      path: s3://models/m/\n"
+        ));
+    }
+    std::fs::write(dir.join("cortex.yaml"), text).expect("config");
+    std::fs::write(dir.join("handler.py"), "class Handler:\n    pass\n").expect("handler");
+    for file in [
+        "saved_model.pb",
+        "variables/variables.index",
+        "variables/variables.data-00000-of-00001",
+    ] {
+        let path = dir.join("store/models/m/1").join(file);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        std::fs::write(path, "x").expect("model file");
+    }
+    dir.join("cortex.yaml")
+}
+
+fn start_build(config: &Path, out: &Path) -> std::process::Child {
+    let store = config.parent().expect("project").join("store");
+    Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .arg("build")
+        .arg(config)
+        .arg("--store")
+        .arg(store)
+        .arg("-o")
+        .arg(out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn")
+}
+
+fn temp_dirs(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".bundle.tmp-"))
+        .map(|e| e.path())
+        .collect()
+}
+
+#[test]
+fn killing_a_build_mid_write_leaves_the_previous_bundle_intact() {
+    let dir = scratch("killed");
+    let out = dir.join("bundle");
+    let old_config = big_project(&dir.join("old"), 150, "old");
+    let new_config = big_project(&dir.join("new"), 150, "new");
+    let store = |config: &Path| config.parent().expect("project").join("store");
+    assert_eq!(
+        build(&old_config, &store(&old_config), &out).status.code(),
+        Some(0)
+    );
+    let old = tree(&out);
+    // how long a full build takes, to aim the kills inside it
+    let reference = dir.join("reference");
+    let started = Instant::now();
+    assert_eq!(
+        build(&new_config, &store(&new_config), &reference)
+            .status
+            .code(),
+        Some(0)
+    );
+    let full = started.elapsed();
+    let new = tree(&reference);
+    assert_ne!(old, new);
+    let mut killed_mid_write = 0;
+    for step in 1..=12u32 {
+        let mut child = start_build(&new_config, &out);
+        std::thread::sleep(full.mul_f64(f64::from(step) / 13.0));
+        let _ = child.kill();
+        let _ = child.wait();
+        let leftovers = temp_dirs(&dir);
+        let now = tree(&out);
+        // whole old or whole new: never a mix, never partial
+        assert!(
+            now == old || now == new,
+            "step {step}: the bundle is partial ({} files)",
+            now.len()
+        );
+        if !leftovers.is_empty() && now == old {
+            killed_mid_write += 1;
+        }
+        for temp in leftovers {
+            let _ = std::fs::remove_dir_all(temp);
+        }
+        if now == new {
+            assert_eq!(
+                build(&old_config, &store(&old_config), &out).status.code(),
+                Some(0)
+            );
+        }
+    }
+    assert!(
+        killed_mid_write > 0,
+        "no kill landed mid-write (a full build took {full:?})"
+    );
+}
