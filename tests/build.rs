@@ -19,15 +19,21 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn build(config: &Path, store: &Path, out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+fn build_command(config: &Path, store: &Path, out: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"));
+    command
         .arg("build")
         .arg(config)
         .arg("--store")
         .arg(store)
         .arg("-o")
         .arg(out)
-        .args(["--color", "never"])
+        .args(["--color", "never"]);
+    command
+}
+
+fn build(config: &Path, store: &Path, out: &Path) -> Output {
+    build_command(config, store, out)
         .output()
         .expect("the binary runs")
 }
@@ -179,13 +185,7 @@ fn big_project(dir: &Path, apis: usize, tag: &str) -> PathBuf {
 
 fn start_build(config: &Path, out: &Path) -> std::process::Child {
     let store = config.parent().expect("project").join("store");
-    Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
-        .arg("build")
-        .arg(config)
-        .arg("--store")
-        .arg(store)
-        .arg("-o")
-        .arg(out)
+    build_command(config, &store, out)
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn")

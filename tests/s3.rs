@@ -227,19 +227,31 @@ fn the_local_mirror_and_s3_give_the_same_diagnostics() {
     }
 }
 
-#[test]
-fn a_storm_of_503_slowdown_is_retried_to_success() {
-    let _server = server();
+/// One valid model behind a proxy with `fault`: the check's output and the
+/// proxy, to count what it saw.
+fn check_through(name: &str, fault: Fault, extra: &[&str]) -> (Output, Proxy) {
     put("models", &MODEL);
-    let proxy = Proxy::start(&endpoint(), Fault::SlowDownFirst(3), Duration::ZERO);
-    let dir = project("slowdown", "      path: s3://models/iris/nn\n");
-    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url]);
+    let proxy = Proxy::start(&endpoint(), fault, Duration::ZERO);
+    let dir = project(name, "      path: s3://models/iris/nn\n");
+    let mut args = vec!["--s3-endpoint", proxy.url.as_str()];
+    args.extend_from_slice(extra);
+    (cortex_tfc(&dir, &args), proxy)
+}
+
+fn assert_exit(out: &Output, code: i32) {
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(code),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn a_storm_of_503_slowdown_is_retried_to_success() {
+    let _server = server();
+    let (out, proxy) = check_through("slowdown", Fault::SlowDownFirst(3), &[]);
+    assert_exit(&out, 0);
     assert_eq!(proxy.list_requests(), 4, "three 503s, then the listing");
 }
 
@@ -284,40 +296,24 @@ fn access_denied_could_not_finish_and_names_the_permission() {
 #[test]
 fn a_timed_out_attempt_is_retried() {
     let _server = server();
-    put("models", &MODEL);
-    let proxy = Proxy::start(
-        &endpoint(),
+    let (out, proxy) = check_through(
+        "timeout-once",
         Fault::StallFirst(1, Duration::from_secs(2)),
-        Duration::ZERO,
+        &["--s3-timeout", "500ms"],
     );
-    let dir = project("timeout-once", "      path: s3://models/iris/nn\n");
-    let out = cortex_tfc(
-        &dir,
-        &["--s3-endpoint", &proxy.url, "--s3-timeout", "500ms"],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     assert!(proxy.list_requests() >= 2);
 }
 
 #[test]
 fn a_store_that_never_answers_could_not_finish() {
     let _server = server();
-    let proxy = Proxy::start(
-        &endpoint(),
+    let (out, proxy) = check_through(
+        "timeout-always",
         Fault::StallFirst(usize::MAX, Duration::from_secs(2)),
-        Duration::ZERO,
+        &["--s3-timeout", "200ms"],
     );
-    let dir = project("timeout-always", "      path: s3://models/iris/nn\n");
-    let out = cortex_tfc(
-        &dir,
-        &["--s3-endpoint", &proxy.url, "--s3-timeout", "200ms"],
-    );
-    assert_eq!(out.status.code(), Some(3));
+    assert_exit(&out, 3);
     assert_eq!(codes(&out), ["TFC3903"]);
     assert_eq!(proxy.list_requests(), 5, "five attempts in all");
 }
@@ -325,32 +321,16 @@ fn a_store_that_never_answers_could_not_finish() {
 #[test]
 fn pagination_is_followed_to_the_end() {
     let _server = server();
-    put("models", &MODEL);
-    let proxy = Proxy::start(&endpoint(), Fault::SmallPages, Duration::ZERO);
-    let dir = project("pages", "      path: s3://models/iris/nn\n");
-    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (out, proxy) = check_through("pages", Fault::SmallPages, &[]);
+    assert_exit(&out, 0);
     assert_eq!(proxy.list_requests(), 2, "3 keys in pages of 2");
 }
 
 #[test]
 fn a_listing_cut_mid_pagination_is_never_reported_valid() {
     let _server = server();
-    put("models", &MODEL);
-    let proxy = Proxy::start(&endpoint(), Fault::CutAfterFirstPage, Duration::ZERO);
-    let dir = project("cut", "      path: s3://models/iris/nn\n");
-    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url, "--s3-timeout", "1s"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (out, _proxy) = check_through("cut", Fault::CutAfterFirstPage, &["--s3-timeout", "1s"]);
+    assert_exit(&out, 3);
     assert_eq!(codes(&out), ["TFC3904"]);
     assert_eq!(report(&out)["ok"], false);
 }
@@ -358,16 +338,8 @@ fn a_listing_cut_mid_pagination_is_never_reported_valid() {
 #[test]
 fn a_truncated_page_without_a_token_is_incomplete() {
     let _server = server();
-    put("models", &MODEL);
-    let proxy = Proxy::start(&endpoint(), Fault::DropContinuationToken, Duration::ZERO);
-    let dir = project("no-token", "      path: s3://models/iris/nn\n");
-    let out = cortex_tfc(&dir, &["--s3-endpoint", &proxy.url]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (out, _proxy) = check_through("no-token", Fault::DropContinuationToken, &[]);
+    assert_exit(&out, 3);
     assert_eq!(codes(&out), ["TFC3904"]);
 }
 
