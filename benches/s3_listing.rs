@@ -114,10 +114,15 @@ fn config() -> String {
 }
 
 fn write_models(root: &Path) {
+    let export = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/savedmodels/one-signature/saved_model.pb"),
+    )
+    .expect("fixture");
     for i in 0..MODELS {
         let version = root.join(format!("bench-{}/models/{}/1", i / 10, i % 10));
         std::fs::create_dir_all(&version).expect("model dir");
-        std::fs::write(version.join("saved_model.pb"), b"x").expect("model file");
+        std::fs::write(version.join("saved_model.pb"), &export).expect("model file");
     }
 }
 

@@ -283,6 +283,7 @@ fn check_models(sources: &[ModelSource], options: &CheckOptions) -> models::Outc
     };
     let list = ListOptions {
         concurrency: options.concurrency,
+        max_saved_model_bytes: models::MAX_SAVED_MODEL_BYTES,
     };
     let store = match &options.models {
         ModelCheck::Offline => {

@@ -21,6 +21,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Check, then write the deployable bundle (TF Serving configs, k8s manifests, worker specs).
     Build(BuildArgs),
+    /// Show a model's versions and signatures (inputs, outputs, dtypes, shapes).
+    Inspect(InspectArgs),
     /// Print the JSON Schema of cortex.yaml.
     Schema,
     /// Print the long explanation of a diagnostic code (all codes without one).
@@ -44,6 +46,16 @@ pub struct BuildArgs {
     /// Output directory; replaced atomically, and only if it is a bundle or empty.
     #[arg(short, long, value_name = "DIR", default_value = "cortex-bundle")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// The model: s3://bucket/prefix (through the store options) or a local directory.
+    pub model: String,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]

@@ -6,13 +6,17 @@ use std::io::IsTerminal;
 use crate::build;
 use crate::check::{CheckOptions, Failure, ModelCheck, check_file};
 use crate::cli::{
-    BuildArgs, CheckArgs, Cli, ColorChoice, Command, ExplainArgs, OutputArgs, StoreArgs,
+    BuildArgs, CheckArgs, Cli, ColorChoice, Command, ExplainArgs, InspectArgs, OutputArgs,
+    StoreArgs,
 };
 use crate::diag::Diagnostic;
 use crate::diag::codes::{self, REGISTRY};
 use crate::diag::render::{Format, Rendered, Report, render};
 use crate::schema;
-use crate::store::s3::S3Options;
+use std::sync::Arc;
+
+use crate::store::dir::DirStore;
+use crate::store::s3::{S3Options, S3Store};
 
 /// Process exit codes (see README): invalid input and "could not check"
 /// never share a code.
@@ -33,6 +37,7 @@ pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Build(args) => build(&args),
+        Command::Inspect(args) => inspect(&args),
         Command::Schema => text_outcome(schema::to_pretty_string(), ExitCode::Ok),
         Command::Explain(args) => explain(&args),
     }
@@ -98,6 +103,80 @@ fn build(args: &BuildArgs) -> Outcome {
     Outcome {
         output: render(args.output.format, &report, use_color(&args.output)),
         exit: exit_code(&checked),
+    }
+}
+
+fn inspect(args: &InspectArgs) -> Outcome {
+    let usage = |why: String| Outcome {
+        output: Rendered {
+            stdout: Vec::new(),
+            stderr: format!("error: {why}\n").into_bytes(),
+        },
+        exit: ExitCode::Usage,
+    };
+    if args.store.offline {
+        return usage("`inspect` reads the model; --offline cannot be used".to_owned());
+    }
+    let target = match crate::inspect::target(&args.model) {
+        Ok(t) => t,
+        Err(why) => return usage(why),
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return usage("cannot start the I/O runtime".to_owned());
+    };
+    let result = runtime.block_on(async {
+        match (target, &check_options(&args.store).models) {
+            (crate::inspect::Target::Local(dir), _) => {
+                let (store, path) = crate::inspect::local_store(&dir)?;
+                crate::inspect::inspect(Arc::new(store), &path, &args.model).await
+            }
+            (crate::inspect::Target::Store(path), ModelCheck::Local(root)) => {
+                let store = DirStore::new(root)
+                    .map_err(|e| Diagnostic::error(codes::STORE_FAILED, e.to_string()))?;
+                crate::inspect::inspect(Arc::new(store), &path, &args.model).await
+            }
+            (crate::inspect::Target::Store(path), ModelCheck::S3(options)) => {
+                crate::inspect::inspect(
+                    Arc::new(S3Store::connect(options).await),
+                    &path,
+                    &args.model,
+                )
+                .await
+            }
+            (crate::inspect::Target::Store(_), ModelCheck::Offline) => {
+                Err(Box::new(Diagnostic::error(codes::STORE_FAILED, "offline")))
+            }
+        }
+    });
+    match result {
+        Ok(inspection) => {
+            let stdout = match args.output.format {
+                Format::Json => {
+                    let mut bytes = serde_json::to_vec_pretty(&inspection).unwrap_or_default();
+                    bytes.push(b'\n');
+                    bytes
+                }
+                Format::Human => crate::inspect::human(&inspection).into_bytes(),
+            };
+            Outcome {
+                output: Rendered {
+                    stdout,
+                    stderr: Vec::new(),
+                },
+                exit: ExitCode::Ok,
+            }
+        }
+        Err(d) => {
+            let exit = if d.is_could_not_check() {
+                ExitCode::CouldNotFinish
+            } else {
+                ExitCode::InvalidInput
+            };
+            failure(*d, &args.output, exit)
+        }
     }
 }
 

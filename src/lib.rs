@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod emit;
+pub mod inspect;
 pub mod load;
 pub mod models;
 pub mod plan;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{ApiConfig, IntOrPercent, LogLevel, Quantity as Written};
+use crate::models::signatures::Signature;
 use crate::models::{Accelerator, Model};
 use crate::rules::handler::CORTEX_VERSION;
 use crate::values::quantity;
@@ -126,9 +127,12 @@ pub struct NetworkingSpec {
 pub struct CuratedModel {
     pub name: String,
     pub path: String,
+    /// The signature served: the one configured, or the one Cortex chooses.
     pub signature_key: Option<String>,
     /// Versions as found; empty for a non-versioned model (served as 1).
     pub versions: Vec<i64>,
+    /// The chosen signature's inputs and outputs, read from saved_model.pb.
+    pub signature: Option<Signature>,
 }
 
 impl CuratedModel {
@@ -378,8 +382,14 @@ fn curated(config: &ApiConfig, found: &[&Model]) -> Vec<CuratedModel> {
         .map(|m| CuratedModel {
             name: m.name.clone(),
             path: m.path.to_string(),
-            signature_key: own_key(&m.name).or_else(|| default_key.clone()),
+            signature_key: m
+                .signature
+                .as_ref()
+                .map(|s| s.key.clone())
+                .or_else(|| own_key(&m.name))
+                .or_else(|| default_key.clone()),
             versions: m.versions.clone(),
+            signature: m.signature.clone(),
         })
         .collect();
     curated.sort_by(|a, b| a.name.cmp(&b.name));
@@ -489,6 +499,8 @@ mod tests {
             name: "_cortex_default".into(),
             path: crate::store::S3Path::parse("s3://b/m").expect("url"),
             versions: vec![],
+            signature: None,
+            source: 0,
         };
         let plan = plan_api(&minimal(""), Accelerator::Cpu, &[&model]);
         let s = &plan.spec;

@@ -178,7 +178,13 @@ fn big_project(dir: &Path, apis: usize, tag: &str) -> PathBuf {
     ] {
         let path = dir.join("store/models/m/1").join(file);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
-        std::fs::write(path, "x").expect("model file");
+        std::fs::copy(
+            root()
+                .join("tests/fixtures/savedmodels/one-signature")
+                .join(file),
+            path,
+        )
+        .expect("model file");
     }
     dir.join("cortex.yaml")
 }

@@ -183,7 +183,9 @@ fn usage_errors_exit_two() {
         vec!["check", "cortex.yaml", "--format", "xml"],
         vec!["build"],
         vec!["build", "cortex.yaml", "--offline"],
-        vec!["inspect", "s3://b/m"],
+        vec!["inspect"],
+        vec!["inspect", "s3://b/m", "--offline"],
+        vec!["inspect", "no/such/dir"],
     ] {
         let out = cortex_tfc(&args, &dir);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

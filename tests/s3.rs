@@ -116,16 +116,27 @@ fn upload(store: &Path) {
     });
 }
 
+/// Puts objects; a `saved_model.pb` gets a real TensorFlow export.
 fn put(bucket: &str, keys: &[&str]) {
     let client = client(&endpoint());
+    let export = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/savedmodels/one-signature/saved_model.pb"),
+    )
+    .expect("fixture");
     runtime().block_on(async {
         let _ = client.create_bucket().bucket(bucket).send().await;
         for key in keys {
+            let body = if key.ends_with("saved_model.pb") {
+                export.clone()
+            } else {
+                b"x".to_vec()
+            };
             client
                 .put_object()
                 .bucket(bucket)
                 .key(*key)
-                .body(b"x".to_vec().into())
+                .body(body.into())
                 .send()
                 .await
                 .expect("put");
@@ -400,4 +411,58 @@ fn aws_endpoint_url_from_the_environment_is_honoured() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn inspect_reads_a_model_through_s3_like_from_disk() {
+    let _server = server();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("s3-inspect-store");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let bucket = scratch.join("fixtures");
+    std::fs::create_dir_all(&bucket).expect("scratch");
+    for model in ["versioned", "two-signatures"] {
+        let copy = Command::new("cp")
+            .arg("-r")
+            .arg(fixtures.join("savedmodels").join(model))
+            .arg(&bucket)
+            .status()
+            .expect("cp");
+        assert!(copy.success());
+    }
+    upload(&scratch);
+    let inspect = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+            .arg("inspect")
+            .args(args)
+            .args(["--format", "json"])
+            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        report["model"] = serde_json::Value::Null;
+        report
+    };
+    for model in ["versioned", "two-signatures"] {
+        let url = format!("s3://fixtures/{model}");
+        let local = fixtures
+            .join("savedmodels")
+            .join(model)
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(
+            inspect(&[&url, "--s3-endpoint", &endpoint()]),
+            inspect(&[&local]),
+            "{model}"
+        );
+    }
 }

@@ -114,6 +114,11 @@ def read_like_the_worker(spec):
         assert "signature_key" in model
         assert all(isinstance(v, int) for v in model["versions"])
         assert model["versions"] == sorted(model["versions"])
+        signature = model.get("signature")
+        if signature is not None:
+            # the worker serves signature_key; it must be the signature recorded
+            assert model["signature_key"] == signature["key"]
+            assert signature["inputs"], "the served signature takes inputs"
     assert spec["curated_model_resources"], "at least one model"
 
 

@@ -428,6 +428,46 @@ not finish (exit code 3).";
 AWS chain, or an unexpected answer). The check could not finish (exit code
 3).";
 
+    SAVED_MODEL_CORRUPT = "TFC4001", "saved_model.pb is not a valid SavedModel",
+"saved_model.pb could not be decoded as a SavedModel protocol buffer: the
+file is truncated, corrupt, or not a SavedModel at all. TF Serving would
+fail to load it.";
+
+    NO_SERVE_GRAPH = "TFC4002", "no MetaGraph tagged serve",
+"TF Serving loads the MetaGraph tagged 'serve'. This SavedModel has none
+(it may be a training export). tf.saved_model.save tags its graph 'serve'.";
+
+    NO_SIGNATURES = "TFC4003", "the model has no signatures",
+"The serving MetaGraph has no user signature (TensorFlow's internal
+__saved_model_init_op does not count). Cortex fails to load such a model;
+export with signatures=....";
+
+    SIGNATURE_AMBIGUOUS = "TFC4004", "several signatures and no signature_key",
+"Without a signature_key, Cortex takes the model's only signature, or the one
+named 'predict'. With several signatures and no 'predict' it fails at run
+time, listing the keys. It does NOT fall back to 'serving_default'. Set
+handler.models.signature_key (or the model's own signature_key in
+handler.models.paths).";
+
+    SIGNATURE_KEY_NOT_FOUND = "TFC4005", "signature_key not in the model",
+"The configured signature_key is not one of the model's signatures; Cortex
+fails at run time. The diagnostic lists the keys the model has and suggests
+the closest one.";
+
+    SIGNATURE_WITHOUT_INPUTS = "TFC4006", "the chosen signature has no inputs",
+"The signature Cortex would serve takes no inputs, so a request payload
+cannot be passed to it; Cortex refuses such a signature.";
+
+    SIGNATURES_DISAGREE = "TFC4007", "versions serve different signatures",
+"Two versions of one model serve different signatures under the chosen key
+(other inputs, outputs, dtypes or shapes). Clients that ask for a version,
+or for the latest, may break. A warning: Cortex serves them anyway.";
+
+    SAVED_MODEL_TOO_LARGE = "TFC4008", "saved_model.pb too large to check",
+"saved_model.pb is larger than 256 MiB (large constants embedded in the
+graph); cortex-tfc does not read it, so its signatures were not checked.
+Check them with TensorFlow's saved_model_cli.";
+
     BUNDLE_WRITE_FAILED = "TFC5001", "the bundle could not be written",
 "cortex-tfc writes the bundle to a temporary directory next to the output
 directory, then swaps it into place. Writing failed (disk full, permissions):

@@ -23,6 +23,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::models::Accelerator;
+use crate::models::signatures::Signature;
 use crate::plan::ApiPlan;
 use crate::rules::handler::CORTEX_VERSION;
 
@@ -68,6 +69,7 @@ struct ModelEntry<'a> {
     path: &'a str,
     /// Versions on the worker's disk (a non-versioned model is version 1).
     versions: Vec<i64>,
+    signature: Option<&'a Signature>,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -116,6 +118,7 @@ pub fn render(plans: &[ApiPlan], source_name: &str, source_text: &str) -> Result
                     name: &m.name,
                     path: &m.path,
                     versions: m.disk_versions(),
+                    signature: m.signature.as_ref(),
                 })
                 .collect(),
             files: hashes,

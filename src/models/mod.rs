@@ -6,6 +6,8 @@
 //! not check" diagnostics (`TFC39xx`, exit code 3), and a prefix whose
 //! listing failed is never reported valid.
 
+pub mod saved_model;
+pub mod signatures;
 pub mod sources;
 pub mod structure;
 pub mod tree;
@@ -20,6 +22,7 @@ use tokio::task::JoinSet;
 use crate::diag::{Code, Diagnostic, codes};
 use crate::source::Span;
 use crate::store::{ModelStore, S3Path, StoreError};
+use signatures::Signature;
 pub use structure::Accelerator;
 use structure::Problem;
 
@@ -39,6 +42,16 @@ pub struct ModelSource {
     /// Field as written: `handler.models.paths[1].path`.
     pub field: String,
     pub accelerator: Accelerator,
+    /// The signature key that applies (a `paths[]` entry's own wins), with
+    /// where it is written.
+    pub signature_key: Option<WrittenKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WrittenKey {
+    pub key: String,
+    pub span: Span,
+    pub field: String,
 }
 
 /// A model found valid.
@@ -49,6 +62,10 @@ pub struct Model {
     pub path: S3Path,
     /// Sorted; empty for a non-versioned model (served as version 1).
     pub versions: Vec<i64>,
+    /// The signature Cortex will serve (of the highest version), once read.
+    pub signature: Option<Signature>,
+    /// Index of the source in the list given to [`check`].
+    pub(crate) source: usize,
 }
 
 #[derive(Debug, Default)]
@@ -59,9 +76,14 @@ pub struct Outcome {
 
 #[derive(Debug, Clone, Copy)]
 pub struct ListOptions {
-    /// Listings in flight at once.
+    /// Listings and reads in flight at once.
     pub concurrency: usize,
+    /// Largest `saved_model.pb` read (normally [`MAX_SAVED_MODEL_BYTES`]).
+    pub max_saved_model_bytes: u64,
 }
+
+/// Largest `saved_model.pb` read; a larger one is not checked (warning).
+pub const MAX_SAVED_MODEL_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Checks every source against the store.
 pub async fn check<S: ModelStore>(
@@ -73,9 +95,15 @@ pub async fn check<S: ModelStore>(
     let listings = list_all(Arc::clone(&store), prefixes, options).await;
     let mut outcome = Outcome::default();
     let mut failures: BTreeMap<(S3Path, String), (StoreError, Vec<&ModelSource>)> = BTreeMap::new();
-    for source in sources {
+    for (index, source) in sources.iter().enumerate() {
         match listings.get(&source.path) {
-            Some(Ok(keys)) => check_source(source, keys, &mut outcome),
+            Some(Ok(keys)) => {
+                let first_new = outcome.models.len();
+                check_source(source, keys, &mut outcome);
+                for model in &mut outcome.models[first_new..] {
+                    model.source = index;
+                }
+            }
             Some(Err(error)) => {
                 failures
                     .entry((source.path.clone(), error.to_string()))
@@ -92,7 +120,44 @@ pub async fn check<S: ModelStore>(
             .into_values()
             .map(|(error, sources)| could_not_check(&error, &sources, &store_name)),
     );
+    check_signatures(store, sources, options, &mut outcome).await;
     outcome
+}
+
+/// Runs `work` on every item, at most `concurrency` at a time; results come
+/// back in no particular order. `progress` names what is counted on a TTY.
+async fn bounded<I, T, F, Fut>(items: Vec<I>, concurrency: usize, progress: &str, work: F) -> Vec<T>
+where
+    I: Send + 'static,
+    T: Send + 'static,
+    F: Fn(I) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let total = items.len();
+    let show = total >= 20 && std::io::stderr().is_terminal();
+    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for item in items {
+        let limit = Arc::clone(&limit);
+        let job = work(item);
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await;
+            job.await
+        });
+    }
+    let mut done = Vec::with_capacity(total);
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(result) = joined {
+            done.push(result);
+        }
+        if show {
+            let _ = write!(std::io::stderr(), "\r{progress}: {}/{total}", done.len());
+        }
+    }
+    if show {
+        let _ = writeln!(std::io::stderr());
+    }
+    done
 }
 
 /// Lists each prefix once, at most `concurrency` at a time.
@@ -101,36 +166,272 @@ async fn list_all<S: ModelStore>(
     prefixes: BTreeSet<S3Path>,
     options: ListOptions,
 ) -> BTreeMap<S3Path, Result<Vec<String>, StoreError>> {
-    let total = prefixes.len();
-    let progress = total >= 20 && std::io::stderr().is_terminal();
-    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for prefix in prefixes {
-        let store = Arc::clone(&store);
-        let limit = Arc::clone(&limit);
-        tasks.spawn(async move {
-            let _permit = limit.acquire().await;
-            let listing = store.list(&prefix).await;
-            (prefix, listing)
-        });
-    }
-    let mut listings = BTreeMap::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((prefix, listing)) = joined {
-            listings.insert(prefix, listing);
+    let listings = bounded(
+        prefixes.into_iter().collect(),
+        options.concurrency,
+        "listing model prefixes",
+        |prefix| {
+            let store = Arc::clone(&store);
+            async move {
+                let listing = store.list(&prefix).await;
+                (prefix, listing)
+            }
+        },
+    )
+    .await;
+    listings.into_iter().collect()
+}
+
+/// One `saved_model.pb` to read: which model, which version.
+struct Read {
+    model: usize,
+    version: Option<i64>,
+    bucket: String,
+    key: String,
+}
+
+/// Reads every version's `saved_model.pb` and applies the signature rule.
+async fn check_signatures<S: ModelStore>(
+    store: Arc<S>,
+    sources: &[ModelSource],
+    options: ListOptions,
+    outcome: &mut Outcome,
+) {
+    let reads: Vec<Read> = outcome
+        .models
+        .iter()
+        .enumerate()
+        .flat_map(|(i, m)| {
+            let versions: Vec<Option<i64>> = if m.versions.is_empty() {
+                vec![None]
+            } else {
+                m.versions.iter().copied().map(Some).collect()
+            };
+            versions.into_iter().map(move |v| Read {
+                model: i,
+                version: v,
+                bucket: m.path.bucket.clone(),
+                key: format!(
+                    "{}{}saved_model.pb",
+                    m.path.prefix,
+                    v.map_or(String::new(), |v| format!("{v}/"))
+                ),
+            })
+        })
+        .collect();
+    let mut results = bounded(
+        reads,
+        options.concurrency,
+        "reading saved_model.pb",
+        |read| {
+            let store = Arc::clone(&store);
+            async move {
+                let bytes = store
+                    .get(&read.bucket, &read.key, options.max_saved_model_bytes)
+                    .await;
+                (read, bytes)
+            }
+        },
+    )
+    .await;
+    results.sort_by_key(|(read, _)| (read.model, read.version));
+    let store_name = store.describe();
+    let mut chosen: BTreeMap<usize, Vec<(Option<i64>, Signature)>> = BTreeMap::new();
+    // the same problem in several versions of a model is one diagnostic
+    let mut problems: Vec<(usize, signatures::Problem, Vec<Option<i64>>)> = Vec::new();
+    for (read, bytes) in results {
+        let Some(model) = outcome.models.get(read.model) else {
+            continue;
+        };
+        let Some(source) = sources.get(model.source) else {
+            continue;
+        };
+        let label = format!("{}{}", model_label(&model.name), at_version(read.version));
+        let found = match bytes {
+            Err(StoreError::TooLarge { limit }) => {
+                outcome.diagnostics.push(
+                    Diagnostic::warning(
+                        codes::SAVED_MODEL_TOO_LARGE,
+                        format!("{label}: saved_model.pb is larger than {} MiB; its signatures were not checked", limit / 1024 / 1024),
+                    )
+                    .at(source.span.clone(), "model path")
+                    .help("the signature rule still applies at run time; check it with `cortex-tfc inspect`")
+                    .in_api(Some(&source.api))
+                    .with_path(source.field.clone()),
+                );
+                continue;
+            }
+            Err(error) => {
+                outcome
+                    .diagnostics
+                    .push(could_not_check(&error, &[source], &store_name));
+                continue;
+            }
+            Ok(bytes) => bytes,
+        };
+        match saved_model::decode(&found) {
+            Err(why) => outcome.diagnostics.push(
+                Diagnostic::error(
+                    codes::SAVED_MODEL_CORRUPT,
+                    format!(
+                        "{label}: s3://{}/{} is not a valid SavedModel ({why})",
+                        read.bucket, read.key
+                    ),
+                )
+                .at(source.span.clone(), "model path")
+                .help(
+                    "re-export the model with tf.saved_model.save and upload saved_model.pb again",
+                )
+                .in_api(Some(&source.api))
+                .with_path(source.field.clone()),
+            ),
+            Ok(decoded) => match signatures::choose(
+                &decoded,
+                source.signature_key.as_ref().map(|k| k.key.as_str()),
+            ) {
+                Ok(signature) => chosen
+                    .entry(read.model)
+                    .or_default()
+                    .push((read.version, signature)),
+                Err(problem) => match problems
+                    .iter_mut()
+                    .find(|(m, p, _)| *m == read.model && *p == problem)
+                {
+                    Some((_, _, versions)) => versions.push(read.version),
+                    None => problems.push((read.model, problem, vec![read.version])),
+                },
+            },
         }
-        if progress {
-            let _ = write!(
-                std::io::stderr(),
-                "\rlisting model prefixes: {}/{total}",
-                listings.len()
-            );
+    }
+    for (index, problem, versions) in problems {
+        let Some(model) = outcome.models.get(index) else {
+            continue;
+        };
+        let Some(source) = sources.get(model.source) else {
+            continue;
+        };
+        let label = format!("{}{}", model_label(&model.name), at_versions(&versions));
+        outcome
+            .diagnostics
+            .push(signature_diagnostic(source, &label, &problem));
+    }
+    for (index, versions) in chosen {
+        let Some(model) = outcome.models.get_mut(index) else {
+            continue;
+        };
+        let Some(source) = sources.get(model.source) else {
+            continue;
+        };
+        if let Some(warning) = disagreement(source, &model.name, &versions) {
+            outcome.diagnostics.push(warning);
         }
+        model.signature = versions.into_iter().last().map(|(_, s)| s);
     }
-    if progress {
-        let _ = writeln!(std::io::stderr());
+}
+
+fn at_version(version: Option<i64>) -> String {
+    version.map_or(String::new(), |v| format!(" (version {v})"))
+}
+
+/// " (versions 1, 2)" for the versions a problem was found in.
+fn at_versions(versions: &[Option<i64>]) -> String {
+    let numbers: Vec<String> = versions.iter().flatten().map(i64::to_string).collect();
+    match numbers.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (version {one})"),
+        many => format!(" (versions {})", many.join(", ")),
     }
-    listings
+}
+
+/// Versions of one model whose chosen signatures differ: clients written
+/// for one version break on another.
+fn disagreement(
+    source: &ModelSource,
+    name: &str,
+    versions: &[(Option<i64>, Signature)],
+) -> Option<Diagnostic> {
+    let (first_version, first) = versions.first()?;
+    let (other_version, _) = versions.iter().find(|(_, s)| s != first)?;
+    Some(
+        Diagnostic::warning(
+            codes::SIGNATURES_DISAGREE,
+            format!(
+                "{}: versions {} and {} serve different signatures under `{}`",
+                model_label(name),
+                first_version.unwrap_or(1),
+                other_version.unwrap_or(1),
+                first.key
+            ),
+        )
+        .at(source.span.clone(), "model path")
+        .help("clients that pick a version (or \"latest\") see different inputs or outputs; compare them with `cortex-tfc inspect`")
+        .in_api(Some(&source.api))
+        .with_path(source.field.clone()),
+    )
+}
+
+fn signature_diagnostic(
+    source: &ModelSource,
+    model: &str,
+    problem: &signatures::Problem,
+) -> Diagnostic {
+    use signatures::Problem;
+    let keys = |keys: &[String]| {
+        keys.iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (code, message, help) = match problem {
+        Problem::NoServeGraph { tags } => (
+            codes::NO_SERVE_GRAPH,
+            format!("{model} has no MetaGraph tagged `serve` (tags found: {tags:?})"),
+            "export with tf.saved_model.save, which tags the serving graph `serve`".to_owned(),
+        ),
+        Problem::NoSignatures => (
+            codes::NO_SIGNATURES,
+            format!("{model} has no signatures: TF Serving cannot serve it"),
+            "export with signatures: tf.saved_model.save(model, path, signatures={...})".to_owned(),
+        ),
+        Problem::Ambiguous { keys: found } => (
+            codes::SIGNATURE_AMBIGUOUS,
+            format!(
+                "{model} has several signatures ({}) and none is named `predict`: Cortex cannot choose",
+                keys(found)
+            ),
+            format!(
+                "set signature_key to one of {}; Cortex does not pick `serving_default` by itself",
+                keys(found)
+            ),
+        ),
+        Problem::KeyNotFound { key, keys: found } => (
+            codes::SIGNATURE_KEY_NOT_FOUND,
+            format!("{model} has no signature `{key}`; it has {}", keys(found)),
+            match crate::diag::suggest(key, found.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of {}", keys(found)),
+            },
+        ),
+        Problem::NoInputs { key } => (
+            codes::SIGNATURE_WITHOUT_INPUTS,
+            format!("{model}: signature `{key}` takes no inputs; Cortex cannot send it a payload"),
+            "export a signature with at least one input".to_owned(),
+        ),
+    };
+    // the signature_key line when a key applies, else the model path
+    let (span, field, label) = match &source.signature_key {
+        Some(k) => (k.span.clone(), k.field.clone(), "signature key"),
+        None => (
+            source.span.clone(),
+            source.field.clone(),
+            "no signature_key set for this model",
+        ),
+    };
+    let mut d = Diagnostic::error(code, message).at(span.clone(), label);
+    if span != source.span {
+        d = d.also(source.span.clone(), format!("model at {}", source.path));
+    }
+    d.help(help).in_api(Some(&source.api)).with_path(field)
 }
 
 fn check_source(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
@@ -222,6 +523,8 @@ fn check_model(
             name: name.to_owned(),
             path: path.clone(),
             versions: layout.versions,
+            signature: None,
+            source: 0,
         }),
         Err(problems) => {
             let shown = if source.name.is_some() {
@@ -371,6 +674,11 @@ fn could_not_check(error: &StoreError, sources: &[&ModelSource], store: &str) ->
             format!("the listing of {path} failed part-way: {detail}"),
             "nothing under this prefix was checked; run the check again".to_owned(),
         ),
+        StoreError::TooLarge { .. } | StoreError::NoSuchKey => (
+            codes::STORE_FAILED,
+            format!("could not read under {path}: {error}"),
+            "the store changed while it was being checked; run the check again".to_owned(),
+        ),
         StoreError::Other { detail } => (
             codes::STORE_FAILED,
             format!("could not list {path}: {detail}"),
@@ -386,4 +694,62 @@ fn could_not_check(error: &StoreError, sources: &[&ModelSource], store: &str) ->
         d = d.also(other.span.clone(), "not checked either");
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::dir::DirStore;
+
+    fn source(path: &str) -> ModelSource {
+        ModelSource {
+            api: "iris".into(),
+            name: Some(DEFAULT_MODEL_NAME.into()),
+            path: S3Path::parse(path).expect("url"),
+            span: 0..0,
+            field: "handler.models.path".into(),
+            accelerator: Accelerator::Cpu,
+            signature_key: None,
+        }
+    }
+
+    fn run(limit: u64) -> Outcome {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let store = Arc::new(DirStore::new(&root).expect("store"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let options = ListOptions {
+            concurrency: 4,
+            max_saved_model_bytes: limit,
+        };
+        runtime.block_on(check(
+            store,
+            &[source("s3://savedmodels/one-signature")],
+            options,
+        ))
+    }
+
+    #[test]
+    fn a_real_export_gets_its_signature() {
+        let outcome = run(MAX_SAVED_MODEL_BYTES);
+        assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+        assert_eq!(
+            outcome.models[0].signature.as_ref().map(|s| s.key.as_str()),
+            Some("serving_default")
+        );
+    }
+
+    #[test]
+    fn an_oversized_saved_model_is_a_warning_not_a_guess() {
+        let outcome = run(1024);
+        let codes: Vec<_> = outcome
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.is_error()))
+            .collect();
+        assert_eq!(codes, [("TFC4008", false)]);
+        assert!(outcome.models[0].signature.is_none());
+    }
 }

@@ -1,6 +1,6 @@
 //! Which model prefixes an API names, with where cortex.yaml names them.
 
-use super::{Accelerator, DEFAULT_MODEL_NAME, ModelSource};
+use super::{Accelerator, DEFAULT_MODEL_NAME, ModelSource, WrittenKey};
 use crate::config::ApiConfig;
 use crate::rules::ApiCtx;
 use crate::store::S3Path;
@@ -24,27 +24,51 @@ pub fn of_api(api: &ApiCtx<'_>) -> Vec<ModelSource> {
         return Vec::new();
     };
     let accelerator = accelerator(api.config);
-    let mut named: Vec<(Option<String>, String, &str)> = Vec::new();
+    let written = |field: String, key: &str| WrittenKey {
+        key: key.to_owned(),
+        span: api.value_span(&field),
+        field,
+    };
+    let default_key = models
+        .signature_key
+        .as_deref()
+        .map(|k| written("handler.models.signature_key".to_owned(), k));
+    let mut named: Vec<(Option<String>, String, &str, Option<WrittenKey>)> = Vec::new();
     if let Some(path) = &models.path {
         named.push((
             Some(DEFAULT_MODEL_NAME.to_owned()),
             "handler.models.path".to_owned(),
             path,
+            default_key.clone(),
         ));
     }
     for (i, entry) in models.paths.iter().flatten().enumerate() {
+        // a paths[] entry's own key wins over the default
+        let key = match &entry.signature_key {
+            Some(own) => Some(written(
+                format!("handler.models.paths[{i}].signature_key"),
+                own,
+            )),
+            None => default_key.clone(),
+        };
         named.push((
             Some(entry.name.clone()),
             format!("handler.models.paths[{i}].path"),
             &entry.path,
+            key,
         ));
     }
     if let Some(dir) = &models.dir {
-        named.push((None, "handler.models.dir".to_owned(), dir));
+        named.push((
+            None,
+            "handler.models.dir".to_owned(),
+            dir,
+            default_key.clone(),
+        ));
     }
     named
         .into_iter()
-        .filter_map(|(name, field, url)| {
+        .filter_map(|(name, field, url, signature_key)| {
             Some(ModelSource {
                 api: api.name.to_owned(),
                 name,
@@ -52,6 +76,7 @@ pub fn of_api(api: &ApiCtx<'_>) -> Vec<ModelSource> {
                 span: api.value_span(&field),
                 field,
                 accelerator,
+                signature_key,
             })
         })
         .collect()

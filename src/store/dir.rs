@@ -112,6 +112,23 @@ impl ModelStore for DirStore {
         self.list_sync(path)
     }
 
+    async fn get(&self, bucket: &str, key: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
+        use std::io::Read;
+        let path = self.inside(&Path::new(bucket).join(key))?;
+        let Some(target) = self.resolve(&path).ok().flatten().filter(|p| p.is_file()) else {
+            return Err(StoreError::NoSuchKey);
+        };
+        let file = std::fs::File::open(&target).map_err(|e| io_error(&target, &e))?;
+        let mut bytes = Vec::new();
+        file.take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error(&target, &e))?;
+        if bytes.len() as u64 > limit {
+            return Err(StoreError::TooLarge { limit });
+        }
+        Ok(bytes)
+    }
+
     fn describe(&self) -> String {
         format!("local mirror {}", self.shown)
     }

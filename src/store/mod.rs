@@ -67,6 +67,10 @@ pub enum StoreError {
     Unreachable { detail: String },
     /// The listing failed after some pages: nothing under the prefix counts.
     Incomplete { detail: String },
+    /// The object is larger than the caller's limit (it was not read whole).
+    TooLarge { limit: u64 },
+    /// The object does not exist.
+    NoSuchKey,
     /// Anything else (no credentials, no region, unexpected status).
     Other { detail: String },
 }
@@ -78,6 +82,10 @@ impl fmt::Display for StoreError {
             StoreError::NoSuchBucket => write!(f, "the bucket does not exist"),
             StoreError::Unreachable { detail } => write!(f, "the store is unreachable: {detail}"),
             StoreError::Incomplete { detail } => write!(f, "the listing failed part-way: {detail}"),
+            StoreError::TooLarge { limit } => {
+                write!(f, "the object is larger than {} MiB", limit / 1024 / 1024)
+            }
+            StoreError::NoSuchKey => write!(f, "the object does not exist"),
             StoreError::Other { detail } => f.write_str(detail),
         }
     }
@@ -88,6 +96,14 @@ pub trait ModelStore: Send + Sync + 'static {
     /// Every key under `path` (recursively), relative to its prefix, sorted.
     /// An absent prefix in an existing bucket is an empty listing.
     fn list(&self, path: &S3Path) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// The object at `bucket`/`key`, refused past `limit` bytes.
+    fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+        limit: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
 
     /// Where the store is, for messages ("local mirror ./store").
     fn describe(&self) -> String;

@@ -14,6 +14,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
@@ -140,6 +141,35 @@ impl ModelStore for S3Store {
         Ok(keys)
     }
 
+    async fn get(&self, bucket: &str, key: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
+        let response = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| classify_get(&e))?;
+        if response
+            .content_length()
+            .is_some_and(|n| u64::try_from(n).unwrap_or(0) > limit)
+        {
+            return Err(StoreError::TooLarge { limit });
+        }
+        let bytes = response
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Incomplete {
+                detail: e.to_string(),
+            })?
+            .into_bytes();
+        if bytes.len() as u64 > limit {
+            return Err(StoreError::TooLarge { limit });
+        }
+        Ok(bytes.to_vec())
+    }
+
     fn describe(&self) -> String {
         self.shown.clone()
     }
@@ -187,6 +217,44 @@ fn classify(error: &SdkError<ListObjectsV2Error, HttpResponse>, pages_read: usiz
             StoreError::Incomplete { detail }
         }
         other => other,
+    }
+}
+
+/// Maps a GetObject failure (after retries) to what it means here.
+fn classify_get(error: &SdkError<GetObjectError, HttpResponse>) -> StoreError {
+    let detail = DisplayErrorContext(error).to_string();
+    match error {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            let status = service.raw().status().as_u16();
+            if err.is_no_such_key() || status == 404 && err.code() != Some("NoSuchBucket") {
+                StoreError::NoSuchKey
+            } else if err.code() == Some("NoSuchBucket") {
+                StoreError::NoSuchBucket
+            } else if status == 403 || err.code() == Some("AccessDenied") {
+                StoreError::AccessDenied {
+                    detail: err.message().unwrap_or("403 Forbidden").to_owned(),
+                }
+            } else {
+                StoreError::Other {
+                    detail: format!(
+                        "S3 answered {} ({status})",
+                        err.code().unwrap_or("unknown error")
+                    ),
+                }
+            }
+        }
+        SdkError::TimeoutError(_) => StoreError::Unreachable {
+            detail: "the request timed out".to_owned(),
+        },
+        SdkError::DispatchFailure(dispatch) if dispatch.is_io() || dispatch.is_timeout() => {
+            StoreError::Unreachable {
+                detail: short(&detail),
+            }
+        }
+        _ => StoreError::Other {
+            detail: short(&detail),
+        },
     }
 }
 
