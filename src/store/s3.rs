@@ -177,7 +177,6 @@ impl ModelStore for S3Store {
 
 /// Maps an SDK failure (after the SDK's own retries) to what it means here.
 fn classify(error: &SdkError<ListObjectsV2Error, HttpResponse>, pages_read: usize) -> StoreError {
-    let detail = DisplayErrorContext(error).to_string();
     let store_error = match error {
         SdkError::ServiceError(service) => {
             let err = service.err();
@@ -199,17 +198,7 @@ fn classify(error: &SdkError<ListObjectsV2Error, HttpResponse>, pages_read: usiz
                 }
             }
         }
-        SdkError::TimeoutError(_) => StoreError::Unreachable {
-            detail: "the request timed out".to_owned(),
-        },
-        SdkError::DispatchFailure(dispatch) if dispatch.is_io() || dispatch.is_timeout() => {
-            StoreError::Unreachable {
-                detail: short(&detail),
-            }
-        }
-        _ => StoreError::Other {
-            detail: short(&detail),
-        },
+        _ => transport_failure(error),
     };
     match store_error {
         // losing the connection after some pages is a cut listing
@@ -222,7 +211,6 @@ fn classify(error: &SdkError<ListObjectsV2Error, HttpResponse>, pages_read: usiz
 
 /// Maps a GetObject failure (after retries) to what it means here.
 fn classify_get(error: &SdkError<GetObjectError, HttpResponse>) -> StoreError {
-    let detail = DisplayErrorContext(error).to_string();
     match error {
         SdkError::ServiceError(service) => {
             let err = service.err();
@@ -244,16 +232,27 @@ fn classify_get(error: &SdkError<GetObjectError, HttpResponse>) -> StoreError {
                 }
             }
         }
+        _ => transport_failure(error),
+    }
+}
+
+/// A request that got no usable answer (after the SDK's retries).
+fn transport_failure<E, R>(error: &SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error {
         SdkError::TimeoutError(_) => StoreError::Unreachable {
             detail: "the request timed out".to_owned(),
         },
         SdkError::DispatchFailure(dispatch) if dispatch.is_io() || dispatch.is_timeout() => {
             StoreError::Unreachable {
-                detail: short(&detail),
+                detail: short(&DisplayErrorContext(error).to_string()),
             }
         }
         _ => StoreError::Other {
-            detail: short(&detail),
+            detail: short(&DisplayErrorContext(error).to_string()),
         },
     }
 }
