@@ -27,6 +27,8 @@ pub enum Command {
     Schema,
     /// Print the long explanation of a diagnostic code (all codes without one).
     Explain(ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,9 +87,13 @@ pub struct StoreArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
-    /// Output format: `human` diagnostics on stderr, or `json` on stdout.
+    /// Output format: `human` diagnostics on stderr; `json`, `sarif` (SARIF 2.1.0)
+    /// or `github` (Actions workflow commands) on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Treat warnings as errors: exit 1 (and `build` writes nothing).
+    #[arg(long)]
+    pub deny_warnings: bool,
     /// Colour human output: `auto` colours a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -107,6 +113,12 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 use crate::build;
 use crate::check::{CheckOptions, Failure, ModelCheck, check_file};
 use crate::cli::{
-    BuildArgs, CheckArgs, Cli, ColorChoice, Command, ExplainArgs, InspectArgs, OutputArgs,
-    StoreArgs,
+    BuildArgs, CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, ExplainArgs, InspectArgs,
+    OutputArgs, StoreArgs,
 };
 use crate::diag::Diagnostic;
 use crate::diag::codes::{self, REGISTRY};
@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Inspect(args) => inspect(&args),
         Command::Schema => text_outcome(schema::to_pretty_string(), ExitCode::Ok),
         Command::Explain(args) => explain(&args),
+        Command::Completions(args) => completions(&args),
     }
 }
 
@@ -56,7 +57,7 @@ fn check(args: &CheckArgs) -> Outcome {
                 diagnostics: &checked.diagnostics,
                 summary_subject: subject,
             };
-            let exit = exit_code(&checked);
+            let exit = exit_code(&checked, &args.output);
             Outcome {
                 output: render(args.output.format, &report, use_color(&args.output)),
                 exit,
@@ -87,7 +88,8 @@ fn build(args: &BuildArgs) -> Outcome {
         1 => "1 API checked".to_owned(),
         n => format!("{n} APIs checked"),
     };
-    if !checked.has_errors() {
+    let denied = args.output.deny_warnings && checked.diagnostics.iter().any(|d| !d.is_error());
+    if !checked.has_errors() && !denied {
         match build::write_bundle(&checked, &args.out) {
             Ok(files) => {
                 summary.push_str(&format!("; wrote {} ({files} files)", args.out.display()))
@@ -102,7 +104,7 @@ fn build(args: &BuildArgs) -> Outcome {
     };
     Outcome {
         output: render(args.output.format, &report, use_color(&args.output)),
-        exit: exit_code(&checked),
+        exit: exit_code(&checked, &args.output),
     }
 }
 
@@ -153,8 +155,9 @@ fn inspect(args: &InspectArgs) -> Outcome {
     });
     match result {
         Ok(inspection) => {
+            // inspect reports a model, not diagnostics: machine formats get its JSON
             let stdout = match args.output.format {
-                Format::Json => {
+                Format::Json | Format::Sarif | Format::Github => {
                     let mut bytes = serde_json::to_vec_pretty(&inspection).unwrap_or_default();
                     bytes.push(b'\n');
                     bytes
@@ -180,7 +183,8 @@ fn inspect(args: &InspectArgs) -> Outcome {
     }
 }
 
-fn exit_code(checked: &crate::check::Checked) -> ExitCode {
+fn exit_code(checked: &crate::check::Checked, output: &OutputArgs) -> ExitCode {
+    let warnings = checked.diagnostics.iter().any(|d| !d.is_error());
     if checked
         .diagnostics
         .iter()
@@ -189,7 +193,7 @@ fn exit_code(checked: &crate::check::Checked) -> ExitCode {
         ExitCode::Usage
     } else if checked.is_incomplete() {
         ExitCode::CouldNotFinish
-    } else if checked.has_errors() {
+    } else if checked.has_errors() || (output.deny_warnings && warnings) {
         ExitCode::InvalidInput
     } else {
         ExitCode::Ok
@@ -247,6 +251,19 @@ fn explain(args: &ExplainArgs) -> Outcome {
             },
             exit: ExitCode::Usage,
         },
+    }
+}
+
+fn completions(args: &CompletionsArgs) -> Outcome {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "cortex-tfc", &mut script);
+    Outcome {
+        output: Rendered {
+            stdout: script,
+            stderr: Vec::new(),
+        },
+        exit: ExitCode::Ok,
     }
 }
 

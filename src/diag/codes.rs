@@ -125,10 +125,12 @@ kilobytes; a file this large is almost certainly not a configuration.";
 field needs more than a handful of levels; the limit protects the checker
 from hostile input.";
 
-    ALIAS_BUDGET = "TFC0012", "too many nodes after expanding aliases",
+    ALIAS_BUDGET = "TFC0012", "too many nodes",
 "The document expands to more nodes than the limit (250,000 nodes, counting
-every copy an alias makes). Nested aliases can make a small file expand
-exponentially (a 'billion laughs' bomb); cortex-tfc stops before that.";
+every copy an alias makes), or holds more than 100,000 comma-separated items.
+Nested aliases can make a small file expand exponentially (a 'billion
+laughs' bomb), and a huge flow list costs the parser memory for every item;
+cortex-tfc stops before either. A real cortex.yaml is far below both.";
 
     COMPLEX_KEY = "TFC0013", "mapping key is not a plain value",
 "A mapping key is itself a list or a mapping (YAML '? ' complex keys, or a

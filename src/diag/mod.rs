@@ -8,6 +8,7 @@
 
 pub mod codes;
 pub mod render;
+pub mod sarif;
 
 use crate::source::Span;
 pub use codes::Code;

@@ -16,6 +16,10 @@ pub enum Format {
     Human,
     /// One JSON object on stdout (versioned contract, see README).
     Json,
+    /// SARIF 2.1.0 on stdout, for GitHub code scanning and other SARIF tools.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...::...`) on stdout.
+    Github,
 }
 
 /// What a run writes.
@@ -41,6 +45,14 @@ pub fn render(format: Format, report: &Report<'_>, color: bool) -> Rendered {
         },
         Format::Json => Rendered {
             stdout: json(report),
+            stderr: Vec::new(),
+        },
+        Format::Sarif => Rendered {
+            stdout: super::sarif::render(report),
+            stderr: Vec::new(),
+        },
+        Format::Github => Rendered {
+            stdout: github(report).into_bytes(),
             stderr: Vec::new(),
         },
     }
@@ -116,6 +128,56 @@ fn summary(report: &Report<'_>) -> String {
         ),
         (e, w) => format!("{name}: {}, {}\n", plural(e, "error"), plural(w, "warning")),
     }
+}
+
+/// `--format github`: one workflow command per diagnostic, which GitHub
+/// Actions turns into an annotation on the line.
+fn github(report: &Report<'_>) -> String {
+    let mut out = String::new();
+    for d in report.diagnostics {
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut properties = Vec::new();
+        if let Some(source) = report.source {
+            properties.push(format!("file={}", escape_property(source.name())));
+            if let Some(label) = &d.primary {
+                let (start, end) = (
+                    source.position(label.span.start),
+                    source.position(label.span.end),
+                );
+                properties.push(format!("line={}", start.line));
+                properties.push(format!("col={}", start.column));
+                properties.push(format!("endLine={}", end.line));
+                properties.push(format!("endColumn={}", end.column));
+            }
+        }
+        let title = format!("{} {}", d.code, d.code.info().map_or("", |i| i.title));
+        properties.push(format!("title={}", escape_property(&title)));
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        out.push_str(&format!(
+            "::{command} {}::{}\n",
+            properties.join(","),
+            escape_data(&message)
+        ));
+    }
+    out
+}
+
+/// Workflow-command message data: `%`, CR and LF are escaped.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Workflow-command property values also escape `:` and `,`.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// `--format json`: version 1 of the contract in the README.

@@ -34,13 +34,15 @@ impl DirStore {
 
     fn list_sync(&self, path: &S3Path) -> Result<Vec<String>, StoreError> {
         let bucket = self.inside(Path::new(&path.bucket))?;
-        if !bucket.is_dir() {
+        if self.contained(&bucket).is_none_or(|real| !real.is_dir()) {
             return Err(StoreError::NoSuchBucket);
         }
         let start = self.inside(&Path::new(&path.bucket).join(&path.prefix))?;
         let mut keys = Vec::new();
-        if start.is_dir() {
-            self.walk(&start, &mut keys)?;
+        // the prefix's own directory (or a parent of it) may be a link: only
+        // a real path inside the store is walked
+        if let Some(real) = self.contained(&start).filter(|p| p.is_dir()) {
+            self.walk(&real, &mut keys)?;
         }
         keys.sort();
         Ok(keys)
@@ -87,6 +89,13 @@ impl DirStore {
         Ok(())
     }
 
+    /// The real path (all links resolved) when it lies inside the store.
+    fn contained(&self, path: &Path) -> Option<PathBuf> {
+        path.canonicalize()
+            .ok()
+            .filter(|real| real.starts_with(&self.root))
+    }
+
     /// The real path of an entry, or `None` for a link that leaves the store.
     fn resolve(&self, path: &Path) -> Result<Option<PathBuf>, StoreError> {
         let meta = std::fs::symlink_metadata(path).map_err(|e| io_error(path, &e))?;
@@ -115,7 +124,7 @@ impl ModelStore for DirStore {
     async fn get(&self, bucket: &str, key: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
         use std::io::Read;
         let path = self.inside(&Path::new(bucket).join(key))?;
-        let Some(target) = self.resolve(&path).ok().flatten().filter(|p| p.is_file()) else {
+        let Some(target) = self.contained(&path).filter(|p| p.is_file()) else {
             return Err(StoreError::NoSuchKey);
         };
         let file = std::fs::File::open(&target).map_err(|e| io_error(&target, &e))?;
@@ -197,6 +206,13 @@ mod tests {
         let keys = list(&store, "s3://b/iris/nn/").expect("listing");
         assert!(keys.contains(&"inside/saved_model.pb".to_owned()));
         assert!(!keys.iter().any(|k| k.contains("secret")), "{keys:?}");
+        // the prefix itself being a link out of the store
+        assert_eq!(list(&store, "s3://b/iris/nn/escape/"), Ok(vec![]));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let read = runtime.block_on(store.get("b", "iris/nn/escape/secret", 1024));
+        assert_eq!(read, Err(StoreError::NoSuchKey));
         let _ = std::fs::remove_dir_all(root);
         let _ = std::fs::remove_dir_all(outside);
     }
