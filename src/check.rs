@@ -222,8 +222,8 @@ fn check_items(
             continue;
         }
         let api = scope::api_name(item);
-        let report = checker.check_item(item, api);
         let mut json = item.to_json();
+        let report = checker.check_json(item, &json, api);
         repair(&mut json, &report.repairs);
         let schema_failed = !report.diagnostics.is_empty();
         diagnostics.extend(report.diagnostics);

@@ -131,9 +131,13 @@ impl SchemaChecker {
 
     /// Checks one API item; `api` names it in the diagnostics.
     pub fn check_item(&self, item: &Node, api: Option<&str>) -> ItemReport {
-        let instance = item.to_json();
+        self.check_json(item, &item.to_json(), api)
+    }
+
+    /// Checks one API item whose JSON form the caller already has.
+    pub fn check_json(&self, item: &Node, instance: &Json, api: Option<&str>) -> ItemReport {
         let mut report = ItemReport::default();
-        let errors: Vec<ValidationError<'_>> = self.validator.iter_errors(&instance).collect();
+        let errors: Vec<ValidationError<'_>> = self.validator.iter_errors(instance).collect();
         let mut leaves: Vec<Leaf<'_, '_>> = errors.iter().flat_map(leaf_errors).collect();
         drop_shadowed_type_errors(&mut leaves);
         for leaf in &leaves {

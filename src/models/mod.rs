@@ -182,12 +182,36 @@ async fn list_all<S: ModelStore>(
     listings.into_iter().collect()
 }
 
-/// One `saved_model.pb` to read: which model, which version.
+/// One `saved_model.pb` to read: which model, which version, which key.
 struct Read {
     model: usize,
     version: Option<i64>,
     bucket: String,
     key: String,
+    signature_key: Option<String>,
+}
+
+/// What reading one `saved_model.pb` gave. The bytes are decoded in the
+/// read task and dropped there: memory stays bounded by the concurrency.
+enum Found {
+    Signature(Signature),
+    Problem(signatures::Problem),
+    Corrupt(String),
+    Failed(StoreError),
+}
+
+async fn read_signature<S: ModelStore>(store: &S, read: &Read, limit: u64) -> Found {
+    let bytes = match store.get(&read.bucket, &read.key, limit).await {
+        Ok(bytes) => bytes,
+        Err(error) => return Found::Failed(error),
+    };
+    match saved_model::decode(&bytes) {
+        Err(why) => Found::Corrupt(why),
+        Ok(model) => match signatures::choose(&model, read.signature_key.as_deref()) {
+            Ok(signature) => Found::Signature(signature),
+            Err(problem) => Found::Problem(problem),
+        },
+    }
 }
 
 /// Reads every version's `saved_model.pb` and applies the signature rule.
@@ -207,6 +231,10 @@ async fn check_signatures<S: ModelStore>(
             } else {
                 m.versions.iter().copied().map(Some).collect()
             };
+            let signature_key = sources
+                .get(m.source)
+                .and_then(|s| s.signature_key.as_ref())
+                .map(|k| k.key.clone());
             versions.into_iter().map(move |v| Read {
                 model: i,
                 version: v,
@@ -216,6 +244,7 @@ async fn check_signatures<S: ModelStore>(
                     m.path.prefix,
                     v.map_or(String::new(), |v| format!("{v}/"))
                 ),
+                signature_key: signature_key.clone(),
             })
         })
         .collect();
@@ -226,10 +255,9 @@ async fn check_signatures<S: ModelStore>(
         |read| {
             let store = Arc::clone(&store);
             async move {
-                let bytes = store
-                    .get(&read.bucket, &read.key, options.max_saved_model_bytes)
-                    .await;
-                (read, bytes)
+                let found =
+                    read_signature(store.as_ref(), &read, options.max_saved_model_bytes).await;
+                (read, found)
             }
         },
     )
@@ -239,7 +267,7 @@ async fn check_signatures<S: ModelStore>(
     let mut chosen: BTreeMap<usize, Vec<(Option<i64>, Signature)>> = BTreeMap::new();
     // the same problem in several versions of a model is one diagnostic
     let mut problems: Vec<(usize, signatures::Problem, Vec<Option<i64>>)> = Vec::new();
-    for (read, bytes) in results {
+    for (read, found) in results {
         let Some(model) = outcome.models.get(read.model) else {
             continue;
         };
@@ -247,60 +275,28 @@ async fn check_signatures<S: ModelStore>(
             continue;
         };
         let label = format!("{}{}", model_label(&model.name), at_version(read.version));
-        let found = match bytes {
-            Err(StoreError::TooLarge { limit }) => {
-                outcome.diagnostics.push(
-                    Diagnostic::warning(
-                        codes::SAVED_MODEL_TOO_LARGE,
-                        format!("{label}: saved_model.pb is larger than {} MiB; its signatures were not checked", limit / 1024 / 1024),
-                    )
-                    .at(source.span.clone(), "model path")
-                    .help("the signature rule still applies at run time; check it with `cortex-tfc inspect`")
-                    .in_api(Some(&source.api))
-                    .with_path(source.field.clone()),
-                );
-                continue;
-            }
-            Err(error) => {
-                outcome
-                    .diagnostics
-                    .push(could_not_check(&error, &[source], &store_name));
-                continue;
-            }
-            Ok(bytes) => bytes,
-        };
-        match saved_model::decode(&found) {
-            Err(why) => outcome.diagnostics.push(
-                Diagnostic::error(
-                    codes::SAVED_MODEL_CORRUPT,
-                    format!(
-                        "{label}: s3://{}/{} is not a valid SavedModel ({why})",
-                        read.bucket, read.key
-                    ),
-                )
-                .at(source.span.clone(), "model path")
-                .help(
-                    "re-export the model with tf.saved_model.save and upload saved_model.pb again",
-                )
+        let at = |d: Diagnostic| {
+            d.at(source.span.clone(), "model path")
                 .in_api(Some(&source.api))
-                .with_path(source.field.clone()),
-            ),
-            Ok(decoded) => match signatures::choose(
-                &decoded,
-                source.signature_key.as_ref().map(|k| k.key.as_str()),
-            ) {
-                Ok(signature) => chosen
-                    .entry(read.model)
-                    .or_default()
-                    .push((read.version, signature)),
-                Err(problem) => match problems
-                    .iter_mut()
-                    .find(|(m, p, _)| *m == read.model && *p == problem)
-                {
-                    Some((_, _, versions)) => versions.push(read.version),
-                    None => problems.push((read.model, problem, vec![read.version])),
-                },
+                .with_path(source.field.clone())
+        };
+        match found {
+            Found::Signature(signature) => chosen.entry(read.model).or_default().push((read.version, signature)),
+            Found::Problem(problem) => match problems.iter_mut().find(|(m, p, _)| *m == read.model && *p == problem) {
+                Some((_, _, versions)) => versions.push(read.version),
+                None => problems.push((read.model, problem, vec![read.version])),
             },
+            Found::Corrupt(why) => outcome.diagnostics.push(at(Diagnostic::error(
+                codes::SAVED_MODEL_CORRUPT,
+                format!("{label}: s3://{}/{} is not a valid SavedModel ({why})", read.bucket, read.key),
+            )
+            .help("re-export the model with tf.saved_model.save and upload saved_model.pb again"))),
+            Found::Failed(StoreError::TooLarge { limit }) => outcome.diagnostics.push(at(Diagnostic::warning(
+                codes::SAVED_MODEL_TOO_LARGE,
+                format!("{label}: saved_model.pb is larger than {} MiB; its signatures were not checked", limit / 1024 / 1024),
+            )
+            .help("the signature rule still applies at run time; check it with `cortex-tfc inspect`"))),
+            Found::Failed(error) => outcome.diagnostics.push(could_not_check(&error, &[source], &store_name)),
         }
     }
     for (index, problem, versions) in problems {

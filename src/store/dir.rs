@@ -3,14 +3,23 @@
 //! path is refused, and a symbolic link is followed only when its target
 //! stays inside ROOT.
 
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use super::{ModelStore, S3Path, StoreError};
 
-#[derive(Debug, Clone)]
+/// Keys of one bucket, each with the real path of its file.
+type BucketIndex = BTreeMap<String, PathBuf>;
+
+#[derive(Debug)]
 pub struct DirStore {
     root: PathBuf,
     shown: String,
+    /// Each bucket is walked once per run: every listing and read is then
+    /// answered from its index, with no further path resolution.
+    buckets: Mutex<HashMap<String, Result<Arc<BucketIndex>, StoreError>>>,
 }
 
 /// How deep a mirror may nest (guards against link loops).
@@ -29,41 +38,76 @@ impl DirStore {
         Ok(Self {
             root: canonical,
             shown: root.display().to_string(),
+            buckets: Mutex::new(HashMap::new()),
         })
     }
 
     fn list_sync(&self, path: &S3Path) -> Result<Vec<String>, StoreError> {
-        let bucket = self.inside(Path::new(&path.bucket))?;
-        if self.contained(&bucket).is_none_or(|real| !real.is_dir()) {
+        refuse_escapes(&path.prefix)?;
+        let index = self.bucket(&path.bucket)?;
+        Ok(index
+            .range(path.prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&path.prefix))
+            .map(|(key, _)| key[path.prefix.len()..].to_owned())
+            .filter(|key| !key.is_empty())
+            .collect())
+    }
+
+    fn get_sync(&self, bucket: &str, key: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
+        refuse_escapes(key)?;
+        let index = self.bucket(bucket)?;
+        let file = index.get(key).ok_or(StoreError::NoSuchKey)?;
+        let size = std::fs::metadata(file)
+            .map_err(|e| io_error(file, &e))?
+            .len();
+        if size > limit {
+            return Err(StoreError::TooLarge { limit });
+        }
+        // sized by the file: one read for a file that does not change
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let opened = std::fs::File::open(file).map_err(|e| io_error(file, &e))?;
+        opened
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error(file, &e))?;
+        if bytes.len() as u64 > limit {
+            return Err(StoreError::TooLarge { limit });
+        }
+        Ok(bytes)
+    }
+
+    /// The index of a bucket, built on first use.
+    fn bucket(&self, bucket: &str) -> Result<Arc<BucketIndex>, StoreError> {
+        refuse_escapes(bucket)?;
+        let cached = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(bucket)
+            .cloned();
+        if let Some(found) = cached {
+            return found;
+        }
+        let built = self.index(bucket).map(Arc::new);
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        buckets.entry(bucket.to_owned()).or_insert(built).clone()
+    }
+
+    /// Walks a bucket: every file, keyed by its path relative to the bucket.
+    fn index(&self, bucket: &str) -> Result<BucketIndex, StoreError> {
+        let dir = self.root.join(bucket);
+        let real = dir
+            .canonicalize()
+            .ok()
+            .filter(|real| real.starts_with(&self.root) && real.is_dir());
+        let Some(real) = real else {
             return Err(StoreError::NoSuchBucket);
-        }
-        let start = self.inside(&Path::new(&path.bucket).join(&path.prefix))?;
-        let mut keys = Vec::new();
-        // the prefix's own directory (or a parent of it) may be a link: only
-        // a real path inside the store is walked
-        if let Some(real) = self.contained(&start).filter(|p| p.is_dir()) {
-            self.walk(&real, &mut keys)?;
-        }
-        keys.sort();
-        Ok(keys)
-    }
-
-    /// Joins a store-relative path onto the root, refusing `..` and roots.
-    fn inside(&self, relative: &Path) -> Result<PathBuf, StoreError> {
-        if relative
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-        {
-            return Err(StoreError::Other {
-                detail: format!("`{}` leaves the local store", relative.display()),
-            });
-        }
-        Ok(self.root.join(relative))
-    }
-
-    /// Collects files under `start` as keys relative to it.
-    fn walk(&self, start: &Path, keys: &mut Vec<String>) -> Result<(), StoreError> {
-        let mut stack = vec![(start.to_path_buf(), String::new(), 0usize)];
+        };
+        let mut index = BucketIndex::new();
+        let mut stack = vec![(real, String::new(), 0usize)];
         while let Some((dir, rel, depth)) = stack.pop() {
             if depth > MAX_DEPTH {
                 return Err(StoreError::Other {
@@ -74,40 +118,42 @@ impl DirStore {
             for entry in entries {
                 let entry = entry.map_err(|e| io_error(&dir, &e))?;
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let path = entry.path();
-                let Some(target) = self.resolve(&path)? else {
-                    continue;
-                };
+                let kind = entry.file_type().map_err(|e| io_error(&entry.path(), &e))?;
                 let key = format!("{rel}{name}");
-                if target.is_dir() {
-                    stack.push((target, format!("{key}/"), depth + 1));
-                } else if target.is_file() {
-                    keys.push(key);
+                let (path, is_dir, is_file) = if kind.is_symlink() {
+                    // a link is followed only when its target stays inside the store
+                    match entry.path().canonicalize() {
+                        Ok(target) if target.starts_with(&self.root) => {
+                            let (d, f) = (target.is_dir(), target.is_file());
+                            (target, d, f)
+                        }
+                        _ => continue,
+                    }
+                } else {
+                    (entry.path(), kind.is_dir(), kind.is_file())
+                };
+                if is_dir {
+                    stack.push((path, format!("{key}/"), depth + 1));
+                } else if is_file {
+                    index.insert(key, path);
                 }
             }
         }
-        Ok(())
+        Ok(index)
     }
+}
 
-    /// The real path (all links resolved) when it lies inside the store.
-    fn contained(&self, path: &Path) -> Option<PathBuf> {
-        path.canonicalize()
-            .ok()
-            .filter(|real| real.starts_with(&self.root))
+/// Store paths are S3 keys: `..` and absolute parts never reach the disk.
+fn refuse_escapes(path: &str) -> Result<(), StoreError> {
+    let escapes = Path::new(path)
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    if escapes {
+        return Err(StoreError::Other {
+            detail: format!("`{path}` leaves the local store"),
+        });
     }
-
-    /// The real path of an entry, or `None` for a link that leaves the store.
-    fn resolve(&self, path: &Path) -> Result<Option<PathBuf>, StoreError> {
-        let meta = std::fs::symlink_metadata(path).map_err(|e| io_error(path, &e))?;
-        if !meta.file_type().is_symlink() {
-            return Ok(Some(path.to_path_buf()));
-        }
-        match path.canonicalize() {
-            Ok(target) if target.starts_with(&self.root) => Ok(Some(target)),
-            // dangling, or pointing outside the mirror: not part of the store
-            _ => Ok(None),
-        }
-    }
+    Ok(())
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> StoreError {
@@ -122,20 +168,7 @@ impl ModelStore for DirStore {
     }
 
     async fn get(&self, bucket: &str, key: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
-        use std::io::Read;
-        let path = self.inside(&Path::new(bucket).join(key))?;
-        let Some(target) = self.contained(&path).filter(|p| p.is_file()) else {
-            return Err(StoreError::NoSuchKey);
-        };
-        let file = std::fs::File::open(&target).map_err(|e| io_error(&target, &e))?;
-        let mut bytes = Vec::new();
-        file.take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| io_error(&target, &e))?;
-        if bytes.len() as u64 > limit {
-            return Err(StoreError::TooLarge { limit });
-        }
-        Ok(bytes)
+        self.get_sync(bucket, key, limit)
     }
 
     fn describe(&self) -> String {
