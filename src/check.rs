@@ -253,13 +253,14 @@ fn check_items(
     diagnostics.extend(rules::run(&contexts));
     // an API whose models section has errors is not listed: its paths
     // may be exactly what is wrong
+    let broken: BTreeSet<&str> = diagnostics
+        .iter()
+        .filter(|d| d.is_error() && touches_models(d))
+        .filter_map(|d| d.api.as_deref())
+        .collect();
     let sources = contexts
         .iter()
-        .filter(|api| {
-            !diagnostics
-                .iter()
-                .any(|d| d.is_error() && d.api.as_deref() == Some(api.name) && touches_models(d))
-        })
+        .filter(|api| !broken.contains(api.name))
         .flat_map(sources::of_api)
         .collect();
     drop(contexts);

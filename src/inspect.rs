@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::diag::{Diagnostic, codes};
 use crate::models::signatures::{self, Signature};
 use crate::models::structure::{self, Accelerator};
-use crate::models::{MAX_SAVED_MODEL_BYTES, saved_model};
+use crate::models::{MAX_SAVED_MODEL_BYTES, saved_model, store_error_code};
 use crate::store::dir::DirStore;
 use crate::store::{ModelStore, S3Path, StoreError};
 
@@ -159,15 +159,7 @@ fn default_problem(problem: &signatures::Problem) -> String {
 }
 
 fn store_failure(error: &StoreError, shown: &str) -> Box<Diagnostic> {
-    let code = match error {
-        StoreError::AccessDenied { .. } => codes::STORE_ACCESS_DENIED,
-        StoreError::NoSuchBucket => codes::STORE_NO_SUCH_BUCKET,
-        StoreError::Unreachable { .. } => codes::STORE_UNREACHABLE,
-        StoreError::Incomplete { .. } => codes::STORE_LISTING_INCOMPLETE,
-        StoreError::TooLarge { .. } | StoreError::NoSuchKey | StoreError::Other { .. } => {
-            codes::STORE_FAILED
-        }
-    };
+    let code = store_error_code(error);
     Box::new(
         Diagnostic::error(code, format!("could not read {shown}: {error}"))
             .help("check the path, the credentials (AWS chain) and --store / --s3-endpoint"),

@@ -643,40 +643,48 @@ fn source_error(source: &ModelSource, code: Code, message: String) -> Diagnostic
         .with_path(source.field.clone())
 }
 
+/// The code of a store failure: every `TFC39xx` is "could not check".
+pub fn store_error_code(error: &StoreError) -> Code {
+    match error {
+        StoreError::AccessDenied { .. } => codes::STORE_ACCESS_DENIED,
+        StoreError::NoSuchBucket => codes::STORE_NO_SUCH_BUCKET,
+        StoreError::Unreachable { .. } => codes::STORE_UNREACHABLE,
+        StoreError::Incomplete { .. } => codes::STORE_LISTING_INCOMPLETE,
+        StoreError::TooLarge { .. } | StoreError::NoSuchKey | StoreError::Other { .. } => {
+            codes::STORE_FAILED
+        }
+    }
+}
+
 /// One diagnostic per distinct failure, at the first source it affects.
 fn could_not_check(error: &StoreError, sources: &[&ModelSource], store: &str) -> Diagnostic {
+    let code = store_error_code(error);
     let Some(first) = sources.first() else {
-        return Diagnostic::error(codes::STORE_FAILED, error.to_string());
+        return Diagnostic::error(code, error.to_string());
     };
     let path = &first.path;
-    let (code, message, help) = match error {
+    let (message, help) = match error {
         StoreError::AccessDenied { detail } => (
-            codes::STORE_ACCESS_DENIED,
             format!("access denied listing {path} ({detail})"),
             format!("the credentials in use need s3:ListBucket on arn:aws:s3:::{} (and s3:GetObject on its objects)", path.bucket),
         ),
         StoreError::NoSuchBucket => (
-            codes::STORE_NO_SUCH_BUCKET,
             format!("bucket `{}` does not exist ({store})", path.bucket),
             "check the bucket name, and the region (AWS_REGION) or endpoint in use".to_owned(),
         ),
         StoreError::Unreachable { detail } => (
-            codes::STORE_UNREACHABLE,
             format!("could not reach {store} to list {path}: {detail}"),
             "check the network, --s3-endpoint or AWS_ENDPOINT_URL, and AWS_REGION; requests were retried with backoff".to_owned(),
         ),
         StoreError::Incomplete { detail } => (
-            codes::STORE_LISTING_INCOMPLETE,
             format!("the listing of {path} failed part-way: {detail}"),
             "nothing under this prefix was checked; run the check again".to_owned(),
         ),
         StoreError::TooLarge { .. } | StoreError::NoSuchKey => (
-            codes::STORE_FAILED,
             format!("could not read under {path}: {error}"),
             "the store changed while it was being checked; run the check again".to_owned(),
         ),
         StoreError::Other { detail } => (
-            codes::STORE_FAILED,
             format!("could not list {path}: {detail}"),
             "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...) and region, or use --store for a local mirror".to_owned(),
         ),

@@ -136,10 +136,6 @@ impl ApiCtx<'_> {
         }
     }
 
-    pub fn has(&self, path: &str) -> bool {
-        self.locate(path).is_some()
-    }
-
     /// An error labelled on the value at `path`.
     pub fn error(
         &self,
