@@ -144,11 +144,11 @@ fn put(bucket: &str, keys: &[&str]) {
     });
 }
 
-fn cortex_tfc(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
-        .current_dir(dir)
-        .args(["check", "cortex.yaml", "--format", "json"])
-        .args(args)
+/// The binary with test credentials and nothing else from the AWS chain:
+/// no profile files, no instance metadata, no endpoint from the environment.
+fn isolated() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"));
+    command
         .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .env("AWS_REGION", "us-east-1")
@@ -156,7 +156,15 @@ fn cortex_tfc(dir: &Path, args: &[&str]) -> Output {
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_S3")
+        .env_remove("AWS_ENDPOINT_URL_S3");
+    command
+}
+
+fn cortex_tfc(dir: &Path, args: &[&str]) -> Output {
+    isolated()
+        .current_dir(dir)
+        .args(["check", "cortex.yaml", "--format", "json"])
+        .args(args)
         .output()
         .expect("the binary runs")
 }
@@ -393,15 +401,10 @@ fn aws_endpoint_url_from_the_environment_is_honoured() {
     let _server = server();
     put("models", &MODEL);
     let dir = project("env-endpoint", "      path: s3://models/iris/nn\n");
-    let out = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+    let out = isolated()
         .current_dir(&dir)
         .args(["check", "cortex.yaml", "--format", "json"])
-        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .env("AWS_REGION", "eu-west-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_ENDPOINT_URL_S3", endpoint())
         .output()
         .expect("runs");
@@ -432,14 +435,10 @@ fn inspect_reads_a_model_through_s3_like_from_disk() {
     }
     upload(&scratch);
     let inspect = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        let out = isolated()
             .arg("inspect")
             .args(args)
             .args(["--format", "json"])
-            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-            .env("AWS_SECRET_ACCESS_KEY", SECRET)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .output()
             .expect("runs");
         assert_eq!(
