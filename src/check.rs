@@ -16,6 +16,7 @@ use crate::models::{self, ListOptions, Model, ModelSource, sources};
 use crate::rules::{self, ApiCtx, scope};
 use crate::schema::{SchemaChecker, repair};
 use crate::source::SourceFile;
+use crate::store::StoreError;
 use crate::store::dir::DirStore;
 use crate::store::s3::{S3Options, S3Store};
 use crate::yaml::{self, Limits, Node, Value};
@@ -110,10 +111,11 @@ pub fn check_source(source: SourceFile, project_dir: &Path, options: &CheckOptio
     let mut apis = Vec::new();
     let mut models = Vec::new();
     if let Some(items) = api_items(parsed.root.as_ref(), &source, &mut diagnostics) {
+        let local = open_local(options, items);
         let (decoded, sources, found) = check_items(items, project_dir);
         diagnostics.extend(found);
         attribute_to_apis(&mut diagnostics, items);
-        let outcome = check_models(&sources, options);
+        let outcome = check_models(&sources, options, local);
         diagnostics.extend(outcome.diagnostics);
         apis = decoded;
         models = outcome.models;
@@ -217,28 +219,10 @@ fn check_items(
     };
     let mut decoded: Vec<(ApiConfig, &Node)> = Vec::new();
     for item in items {
-        if let Some(d) = scope::out_of_scope(item) {
-            diagnostics.push(d);
-            continue;
-        }
-        let api = scope::api_name(item);
-        let mut json = item.to_json();
-        let report = checker.check_json(item, &json, api);
-        repair(&mut json, &report.repairs);
-        let schema_failed = !report.diagnostics.is_empty();
-        diagnostics.extend(report.diagnostics);
-        match serde_json::from_value::<ApiConfig>(json) {
-            Ok(config) => decoded.push((config, item)),
-            // a required field failed the schema: already reported
-            Err(_) if schema_failed => {}
-            Err(e) => diagnostics.push(
-                Diagnostic::error(
-                    codes::INTERNAL,
-                    format!("the API passed the schema but could not be decoded: {e}"),
-                )
-                .at(item.span.clone(), "this API")
-                .in_api(api),
-            ),
+        let (config, found) = check_item(&checker, item);
+        diagnostics.extend(found);
+        if let Some(config) = config {
+            decoded.push((config, item));
         }
     }
     let contexts: Vec<ApiCtx<'_>> = decoded
@@ -271,14 +255,60 @@ fn check_items(
     )
 }
 
+/// Schema-checks one item and decodes it (after repairing what the schema
+/// refused, so that the rules still see every other field).
+fn check_item(checker: &SchemaChecker, item: &Node) -> (Option<ApiConfig>, Vec<Diagnostic>) {
+    if let Some(d) = scope::out_of_scope(item) {
+        return (None, vec![d]);
+    }
+    let api = scope::api_name(item);
+    let mut json = item.to_json();
+    let report = checker.check_json(item, &json, api);
+    repair(&mut json, &report.repairs);
+    let schema_failed = !report.diagnostics.is_empty();
+    let mut diagnostics = report.diagnostics;
+    match serde_json::from_value::<ApiConfig>(json) {
+        Ok(config) => return (Some(config), diagnostics),
+        // a required field failed the schema: already reported
+        Err(_) if schema_failed => {}
+        Err(e) => diagnostics.push(
+            Diagnostic::error(
+                codes::INTERNAL,
+                format!("the API passed the schema but could not be decoded: {e}"),
+            )
+            .at(item.span.clone(), "this API")
+            .in_api(api),
+        ),
+    }
+    (None, diagnostics)
+}
+
 fn touches_models(d: &Diagnostic) -> bool {
     d.path
         .as_deref()
         .is_some_and(|p| p == "handler" || p.starts_with("handler.models"))
 }
 
-/// Runs the models stage on the sources, as the options say.
-fn check_models(sources: &[ModelSource], options: &CheckOptions) -> models::Outcome {
+/// Opens the local store, if the options name one, and starts indexing the
+/// buckets the items name while the configuration is checked.
+fn open_local(options: &CheckOptions, items: &[Node]) -> Option<Result<Arc<DirStore>, StoreError>> {
+    let ModelCheck::Local(dir) = &options.models else {
+        return None;
+    };
+    let opened = DirStore::new(dir).map(Arc::new);
+    if let Ok(store) = &opened {
+        store.warm(sources::buckets_named(items));
+    }
+    Some(opened)
+}
+
+/// Runs the models stage on the sources, as the options say (`local` is
+/// the local store [`open_local`] opened).
+fn check_models(
+    sources: &[ModelSource],
+    options: &CheckOptions,
+    local: Option<Result<Arc<DirStore>, StoreError>>,
+) -> models::Outcome {
     let Some(first) = sources.first() else {
         return models::Outcome::default();
     };
@@ -319,17 +349,19 @@ fn check_models(sources: &[ModelSource], options: &CheckOptions) -> models::Outc
     };
     runtime.block_on(async {
         match store {
-            ModelCheck::Local(dir) => match DirStore::new(dir) {
-                Ok(store) => models::check(Arc::new(store), sources, list).await,
-                Err(e) => models::Outcome {
-                    diagnostics: vec![
-                        Diagnostic::error(codes::STORE_FAILED, e.to_string())
-                            .at(first.span.clone(), "not checked")
-                            .help("--store names a directory holding one folder per bucket"),
-                    ],
-                    models: Vec::new(),
-                },
-            },
+            ModelCheck::Local(dir) => {
+                match local.unwrap_or_else(|| DirStore::new(dir).map(Arc::new)) {
+                    Ok(store) => models::check(store, sources, list).await,
+                    Err(e) => models::Outcome {
+                        diagnostics: vec![
+                            Diagnostic::error(codes::STORE_FAILED, e.to_string())
+                                .at(first.span.clone(), "not checked")
+                                .help("--store names a directory holding one folder per bucket"),
+                        ],
+                        models: Vec::new(),
+                    },
+                }
+            }
             ModelCheck::S3(s3) => {
                 models::check(Arc::new(S3Store::connect(s3).await), sources, list).await
             }

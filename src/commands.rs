@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use crate::build;
-use crate::check::{CheckOptions, Failure, ModelCheck, check_file};
+use crate::check::{CheckOptions, Checked, Failure, ModelCheck, check_file};
 use crate::cli::{
     BuildArgs, CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, ExplainArgs, InspectArgs,
     OutputArgs, StoreArgs,
@@ -31,6 +31,10 @@ pub enum ExitCode {
 pub struct Outcome {
     pub output: Rendered,
     pub exit: ExitCode,
+    /// The checked document behind the output, when there is one. The
+    /// binary exits without freeing it: for a big file that is many
+    /// thousands of small allocations, which the OS takes back at once.
+    pub checked: Option<Checked>,
 }
 
 pub fn run(cli: Cli) -> Outcome {
@@ -58,9 +62,11 @@ fn check(args: &CheckArgs) -> Outcome {
                 summary_subject: subject,
             };
             let exit = exit_code(&checked, &args.output);
+            let output = render(args.output.format, &report, use_color(&args.output));
             Outcome {
-                output: render(args.output.format, &report, use_color(&args.output)),
+                output,
                 exit,
+                checked: Some(checked),
             }
         }
         Err(Failure::NotFound(d)) => failure(*d, &args.output, ExitCode::Usage),
@@ -76,6 +82,7 @@ fn build(args: &BuildArgs) -> Outcome {
                 stderr: b"error: `build` needs the models (their versions go into the bundle); --offline cannot be used\n".to_vec(),
             },
             exit: ExitCode::Usage,
+            checked: None,
         };
     }
     let shown = args.config.display().to_string();
@@ -102,9 +109,11 @@ fn build(args: &BuildArgs) -> Outcome {
         diagnostics: &checked.diagnostics,
         summary_subject: summary,
     };
+    let output = render(args.output.format, &report, use_color(&args.output));
     Outcome {
-        output: render(args.output.format, &report, use_color(&args.output)),
+        output,
         exit: exit_code(&checked, &args.output),
+        checked: Some(checked),
     }
 }
 
@@ -115,6 +124,7 @@ fn inspect(args: &InspectArgs) -> Outcome {
             stderr: format!("error: {why}\n").into_bytes(),
         },
         exit: ExitCode::Usage,
+        checked: None,
     };
     if args.store.offline {
         return usage("`inspect` reads the model; --offline cannot be used".to_owned());
@@ -170,6 +180,7 @@ fn inspect(args: &InspectArgs) -> Outcome {
                     stderr: Vec::new(),
                 },
                 exit: ExitCode::Ok,
+                checked: None,
             }
         }
         Err(d) => {
@@ -225,6 +236,7 @@ fn failure(diagnostic: Diagnostic, output: &OutputArgs, exit: ExitCode) -> Outco
     Outcome {
         output: render(output.format, &report, use_color(output)),
         exit,
+        checked: None,
     }
 }
 
@@ -250,6 +262,7 @@ fn explain(args: &ExplainArgs) -> Outcome {
                 .into_bytes(),
             },
             exit: ExitCode::Usage,
+            checked: None,
         },
     }
 }
@@ -264,6 +277,7 @@ fn completions(args: &CompletionsArgs) -> Outcome {
             stderr: Vec::new(),
         },
         exit: ExitCode::Ok,
+        checked: None,
     }
 }
 
@@ -274,6 +288,7 @@ fn text_outcome(text: String, exit: ExitCode) -> Outcome {
             stderr: Vec::new(),
         },
         exit,
+        checked: None,
     }
 }
 

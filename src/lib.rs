@@ -16,6 +16,7 @@ pub mod emit;
 pub mod inspect;
 pub mod load;
 pub mod models;
+pub mod parallel;
 pub mod plan;
 pub mod rules;
 pub mod schema;

@@ -82,6 +82,14 @@ impl Node {
         }
     }
 
+    /// The items when this node is a list, else none.
+    pub fn items(&self) -> &[Node] {
+        match &self.value {
+            Value::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
     /// A short name of the node's type, as a user would say it.
     pub fn type_name(&self) -> &'static str {
         match self.value {

@@ -64,15 +64,18 @@ fn human(report: &Report<'_>, color: bool) -> Vec<u8> {
     } else {
         Buffer::no_color()
     };
-    let (name, text) = report.source.map_or(("", ""), |s| (s.name(), s.text()));
-    let file = SimpleFile::new(name, text);
-    let config = term::Config::default();
-    for diagnostic in report.diagnostics {
-        let converted = to_codespan(diagnostic, report.source.is_some());
-        if term::emit_to_write_style(&mut buffer, &config, &file, &converted).is_err() {
-            // a span outside the text cannot be drawn: print the header alone
-            let header = to_codespan(diagnostic, false);
-            let _ = term::emit_to_write_style(&mut buffer, &config, &file, &header);
+    if !report.diagnostics.is_empty() {
+        // indexes every line of the file: only worth it when something is shown
+        let (name, text) = report.source.map_or(("", ""), |s| (s.name(), s.text()));
+        let file = SimpleFile::new(name, text);
+        let config = term::Config::default();
+        for diagnostic in report.diagnostics {
+            let converted = to_codespan(diagnostic, report.source.is_some());
+            if term::emit_to_write_style(&mut buffer, &config, &file, &converted).is_err() {
+                // a span outside the text cannot be drawn: print the header alone
+                let header = to_codespan(diagnostic, false);
+                let _ = term::emit_to_write_style(&mut buffer, &config, &file, &header);
+            }
         }
     }
     let mut out = buffer.into_inner();

@@ -13,15 +13,12 @@ pub mod structure;
 pub mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{IsTerminal, Write};
 use std::sync::Arc;
-
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::diag::{Code, Diagnostic, codes};
 use crate::source::Span;
-use crate::store::{ModelStore, S3Path, StoreError};
+use crate::store::bounded::bounded;
+use crate::store::{ModelStore, Object, ReadOptions, S3Path, StoreError};
 use signatures::Signature;
 pub use structure::Accelerator;
 use structure::Problem;
@@ -124,42 +121,6 @@ pub async fn check<S: ModelStore>(
     outcome
 }
 
-/// Runs `work` on every item, at most `concurrency` at a time; results come
-/// back in no particular order. `progress` names what is counted on a TTY.
-async fn bounded<I, T, F, Fut>(items: Vec<I>, concurrency: usize, progress: &str, work: F) -> Vec<T>
-where
-    I: Send + 'static,
-    T: Send + 'static,
-    F: Fn(I) -> Fut,
-    Fut: std::future::Future<Output = T> + Send + 'static,
-{
-    let total = items.len();
-    let show = total >= 20 && std::io::stderr().is_terminal();
-    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for item in items {
-        let limit = Arc::clone(&limit);
-        let job = work(item);
-        tasks.spawn(async move {
-            let _permit = limit.acquire().await;
-            job.await
-        });
-    }
-    let mut done = Vec::with_capacity(total);
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(result) = joined {
-            done.push(result);
-        }
-        if show {
-            let _ = write!(std::io::stderr(), "\r{progress}: {}/{total}", done.len());
-        }
-    }
-    if show {
-        let _ = writeln!(std::io::stderr());
-    }
-    done
-}
-
 /// Lists each prefix once, at most `concurrency` at a time.
 async fn list_all<S: ModelStore>(
     store: Arc<S>,
@@ -191,8 +152,18 @@ struct Read {
     signature_key: Option<String>,
 }
 
-/// What reading one `saved_model.pb` gave. The bytes are decoded in the
-/// read task and dropped there: memory stays bounded by the concurrency.
+impl Object for Read {
+    fn bucket(&self) -> &str {
+        &self.bucket
+    }
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// What reading one `saved_model.pb` gave. The bytes are decoded where
+/// they were read and dropped there: memory stays bounded by the reads in
+/// flight.
 enum Found {
     Signature(Signature),
     Problem(signatures::Problem),
@@ -200,8 +171,8 @@ enum Found {
     Failed(StoreError),
 }
 
-async fn read_signature<S: ModelStore>(store: &S, read: &Read, limit: u64) -> Found {
-    let bytes = match store.get(&read.bucket, &read.key, limit).await {
+fn digest(read: &Read, bytes: Result<Vec<u8>, StoreError>) -> Found {
+    let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(error) => return Found::Failed(error),
     };
@@ -248,22 +219,14 @@ async fn check_signatures<S: ModelStore>(
             })
         })
         .collect();
-    let mut results = bounded(
-        reads,
-        options.concurrency,
-        "reading saved_model.pb",
-        |read| {
-            let store = Arc::clone(&store);
-            async move {
-                let found =
-                    read_signature(store.as_ref(), &read, options.max_saved_model_bytes).await;
-                (read, found)
-            }
-        },
-    )
-    .await;
-    results.sort_by_key(|(read, _)| (read.model, read.version));
+    let reads_options = ReadOptions {
+        limit: options.max_saved_model_bytes,
+        concurrency: options.concurrency,
+        progress: "reading saved_model.pb",
+    };
     let store_name = store.describe();
+    // in order of model, then version
+    let results = store.read_each(reads, reads_options, digest).await;
     let mut chosen: BTreeMap<usize, Vec<(Option<i64>, Signature)>> = BTreeMap::new();
     // the same problem in several versions of a model is one diagnostic
     let mut problems: Vec<(usize, signatures::Problem, Vec<Option<i64>>)> = Vec::new();

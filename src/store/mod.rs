@@ -7,11 +7,15 @@
 //! through aws-sdk-s3. To add a store, implement the trait; the models
 //! stage only ever sees listings and [`StoreError`]s.
 
+pub mod bounded;
 pub mod dir;
 pub mod s3;
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
+
+use bounded::bounded;
 
 /// An `s3://bucket/prefix` path, with the prefix normalised to end in `/`
 /// (so `iris/nn` never sees `iris/nn-legacy`).
@@ -91,6 +95,23 @@ impl fmt::Display for StoreError {
     }
 }
 
+/// An object to read: a bucket and a key.
+pub trait Object {
+    fn bucket(&self) -> &str;
+    fn key(&self) -> &str;
+}
+
+/// How [`ModelStore::read_each`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Objects larger than this are refused ([`StoreError::TooLarge`]).
+    pub limit: u64,
+    /// Reads in flight at once.
+    pub concurrency: usize,
+    /// What is counted on a TTY while reading.
+    pub progress: &'static str,
+}
+
 /// Lists keys under a prefix.
 pub trait ModelStore: Send + Sync + 'static {
     /// Every key under `path` (recursively), relative to its prefix, sorted.
@@ -107,6 +128,49 @@ pub trait ModelStore: Send + Sync + 'static {
 
     /// Where the store is, for messages ("local mirror ./store").
     fn describe(&self) -> String;
+
+    /// Reads every object and hands each result straight to `digest`, so
+    /// that digests are kept, never all the bytes at once. The digests come
+    /// back with their objects, in the order given. By default the reads
+    /// overlap on the runtime, which suits a network store.
+    fn read_each<O, T, F>(
+        self: Arc<Self>,
+        objects: Vec<O>,
+        options: ReadOptions,
+        digest: F,
+    ) -> impl Future<Output = Vec<(O, T)>> + Send
+    where
+        Self: Sized,
+        O: Object + Send + Sync + 'static,
+        T: Send + 'static,
+        F: Fn(&O, Result<Vec<u8>, StoreError>) -> T + Send + Sync + 'static,
+    {
+        async move {
+            let digest = Arc::new(digest);
+            let indexed = objects.into_iter().enumerate().collect();
+            let mut done = bounded(
+                indexed,
+                options.concurrency,
+                options.progress,
+                |(index, object)| {
+                    let store = Arc::clone(&self);
+                    let digest = Arc::clone(&digest);
+                    async move {
+                        let read = store
+                            .get(object.bucket(), object.key(), options.limit)
+                            .await;
+                        let digested = digest(&object, read);
+                        (index, object, digested)
+                    }
+                },
+            )
+            .await;
+            done.sort_unstable_by_key(|(index, _, _)| *index);
+            done.into_iter()
+                .map(|(_, object, digested)| (object, digested))
+                .collect()
+        }
+    }
 }
 
 #[cfg(test)]

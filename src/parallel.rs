@@ -1,0 +1,95 @@
+//! Work on one thread per core, for the stages whose items are independent
+//! and many: per-API schema checks and rules, the local store's walk and
+//! reads. Results always come back in the order of the items, so output
+//! never depends on scheduling.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Threads to use: one per core, up to a few (the heaviest work is system
+/// calls on one file system, where more threads only queue).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// Runs `work` on every item on up to `threads` threads (the caller's
+/// included), each taking the next item when it is done with one, so that
+/// a slow item never holds up a whole share. Results come back in the order
+/// of the items.
+pub fn on_threads<I, R>(items: &[I], threads: usize, work: impl Fn(&I) -> R + Sync) -> Vec<R>
+where
+    I: Sync,
+    R: Send,
+{
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut mine = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(index) else {
+                return mine;
+            };
+            mine.push((index, work(item)));
+        }
+    };
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        // a thread that cannot be started leaves its items to the others
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, worker).ok())
+            .collect();
+        let mut done = worker();
+        for helper in helpers {
+            match helper.join() {
+                Ok(theirs) => done.extend(theirs),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// Threads for `items` items when each thread should have at least
+/// `per_thread` of them (starting a thread costs about as much as checking
+/// a few small items).
+pub fn threads_for(items: usize, per_thread: usize) -> usize {
+    cores().min(items.div_ceil(per_thread.max(1))).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_the_order_of_the_items() {
+        let items: Vec<u64> = (0..1000).collect();
+        let squares = on_threads(&items, 4, |n| n * n);
+        assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
+        assert_eq!(on_threads(&items[..1], 4, |n| n + 1), vec![1]);
+        assert!(on_threads(&[] as &[u64], 4, |n| *n).is_empty());
+    }
+
+    #[test]
+    fn small_batches_stay_on_one_thread() {
+        assert_eq!(threads_for(0, 16), 1);
+        assert_eq!(threads_for(10, 16), 1);
+        assert!(threads_for(10_000, 16) <= cores());
+    }
+
+    #[test]
+    fn every_thread_takes_work() {
+        let items: Vec<u64> = (0..64).collect();
+        let seen = on_threads(&items, 2, |_| {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            std::thread::current().id()
+        });
+        let mut threads = seen.clone();
+        threads.sort_by_key(|id| format!("{id:?}"));
+        threads.dedup();
+        assert_eq!(threads.len(), 2, "{seen:?}");
+    }
+}
