@@ -16,9 +16,9 @@ use crate::models::{self, ListOptions, Model, ModelSource, sources};
 use crate::rules::{self, ApiCtx, scope};
 use crate::schema::{SchemaChecker, repair};
 use crate::source::SourceFile;
-use crate::store::StoreError;
 use crate::store::dir::DirStore;
 use crate::store::s3::{S3Options, S3Store};
+use crate::store::{S3Path, StoreError};
 use crate::yaml::{self, Limits, Node, Value};
 
 /// The outcome of checking one file.
@@ -106,12 +106,12 @@ pub fn check_file(
 
 /// Checks already-loaded text; project files are looked up in `project_dir`.
 pub fn check_source(source: SourceFile, project_dir: &Path, options: &CheckOptions) -> Checked {
-    let parsed = yaml::parse(source.text(), Limits::default());
+    let local = open_local(options);
+    let parsed = yaml::parse_observed(source.text(), Limits::default(), &mut warmer(&local));
     let mut diagnostics = parsed.diagnostics;
     let mut apis = Vec::new();
     let mut models = Vec::new();
     if let Some(items) = api_items(parsed.root.as_ref(), &source, &mut diagnostics) {
-        let local = open_local(options, items);
         let (decoded, sources, found) = check_items(items, project_dir);
         diagnostics.extend(found);
         attribute_to_apis(&mut diagnostics, items);
@@ -289,26 +289,46 @@ fn touches_models(d: &Diagnostic) -> bool {
         .is_some_and(|p| p == "handler" || p.starts_with("handler.models"))
 }
 
-/// Opens the local store, if the options name one, and starts indexing the
-/// buckets the items name while the configuration is checked.
-fn open_local(options: &CheckOptions, items: &[Node]) -> Option<Result<Arc<DirStore>, StoreError>> {
-    let ModelCheck::Local(dir) = &options.models else {
-        return None;
-    };
-    let opened = DirStore::new(dir).map(Arc::new);
-    if let Ok(store) = &opened {
-        store.warm(sources::buckets_named(items));
+type Local = Option<Result<Arc<DirStore>, StoreError>>;
+
+/// The local store, if the options name one: opened before the document is
+/// parsed, so that it can start indexing buckets meanwhile.
+fn open_local(options: &CheckOptions) -> Local {
+    match &options.models {
+        ModelCheck::Local(dir) => Some(DirStore::new(dir).map(Arc::new)),
+        _ => None,
     }
-    Some(opened)
+}
+
+/// Buckets warmed while parsing, at most: a document naming many more is
+/// odd, and each warm bucket costs a thread.
+const WARM_BUCKETS: usize = 4;
+
+/// Shown every scalar of the document as it is parsed: the first few
+/// `s3://` buckets start being indexed by the local store at once (the
+/// walk is most of a local check's time). A bucket that turns out unused,
+/// or named only by an API with errors, costs only its walk.
+fn warmer(local: &Local) -> impl FnMut(&str) + '_ {
+    let mut warmed: Vec<String> = Vec::new();
+    move |scalar| {
+        let Some(Ok(store)) = local else {
+            return;
+        };
+        if warmed.len() >= WARM_BUCKETS || !scalar.starts_with("s3://") {
+            return;
+        }
+        if let Some(path) = S3Path::parse(scalar) {
+            if !warmed.contains(&path.bucket) {
+                store.warm(&path.bucket);
+                warmed.push(path.bucket);
+            }
+        }
+    }
 }
 
 /// Runs the models stage on the sources, as the options say (`local` is
 /// the local store [`open_local`] opened).
-fn check_models(
-    sources: &[ModelSource],
-    options: &CheckOptions,
-    local: Option<Result<Arc<DirStore>, StoreError>>,
-) -> models::Outcome {
+fn check_models(sources: &[ModelSource], options: &CheckOptions, local: Local) -> models::Outcome {
     let Some(first) = sources.first() else {
         return models::Outcome::default();
     };

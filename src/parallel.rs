@@ -3,12 +3,15 @@
 //! reads. Results always come back in the order of the items, so output
 //! never depends on scheduling.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Threads to use: one per core, up to a few (the heaviest work is system
 /// calls on one file system, where more threads only queue).
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    // asked once: on Linux the answer is read from cgroup files
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
 }
 
 /// Runs `work` on every item on up to `threads` threads (the caller's

@@ -82,14 +82,6 @@ impl Node {
         }
     }
 
-    /// The items when this node is a list, else none.
-    pub fn items(&self) -> &[Node] {
-        match &self.value {
-            Value::Seq(items) => items,
-            _ => &[],
-        }
-    }
-
     /// A short name of the node's type, as a user would say it.
     pub fn type_name(&self) -> &'static str {
         match self.value {
@@ -145,6 +137,13 @@ pub struct Parsed {
 /// Parses one YAML document. `text` must be the whole file; spans are byte
 /// offsets into it.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
+    parse_observed(text, limits, &mut |_| {})
+}
+
+/// [`parse`], showing every scalar to `observe` as soon as it is read, so
+/// that a later stage can start on what it needs before the whole document
+/// is parsed.
+pub fn parse_observed(text: &str, limits: Limits, observe: &mut dyn FnMut(&str)) -> Parsed {
     if let Some((at, _)) = text.match_indices(',').nth(limits.max_commas) {
         let diagnostic = Diagnostic::error(
             codes::ALIAS_BUDGET,
@@ -158,7 +157,7 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
         };
     }
     let offsets = CharOffsets::new(text);
-    let mut builder = Builder::new(text, limits, &offsets);
+    let mut builder = Builder::new(text, limits, &offsets, observe);
     // The parser is third-party code fed with untrusted bytes: if it ever
     // panics, report an internal error instead of crashing.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -240,6 +239,7 @@ struct Builder<'a> {
     text: &'a str,
     limits: Limits,
     offsets: &'a CharOffsets,
+    observe: &'a mut dyn FnMut(&str),
     stack: Vec<Frame>,
     /// Anchored nodes with their sizes (what one alias of them costs).
     anchors: HashMap<usize, (Node, usize)>,
@@ -252,11 +252,17 @@ struct Builder<'a> {
 const MERGE_KEY: &str = "<<";
 
 impl<'a> Builder<'a> {
-    fn new(text: &'a str, limits: Limits, offsets: &'a CharOffsets) -> Self {
+    fn new(
+        text: &'a str,
+        limits: Limits,
+        offsets: &'a CharOffsets,
+        observe: &'a mut dyn FnMut(&str),
+    ) -> Self {
         Self {
             text,
             limits,
             offsets,
+            observe,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
@@ -288,6 +294,7 @@ impl<'a> Builder<'a> {
                     }
                 }
                 Event::Scalar(text, style, anchor, tag) => {
+                    (self.observe)(&text);
                     let value = self.scalar(&text, style, tag.as_deref(), &span)?;
                     self.count(1, &span)?;
                     self.push_node(Node { value, span }, anchor)?;

@@ -4,7 +4,6 @@ use super::{Accelerator, DEFAULT_MODEL_NAME, ModelSource, WrittenKey};
 use crate::config::ApiConfig;
 use crate::rules::ApiCtx;
 use crate::store::S3Path;
-use crate::yaml::Node;
 
 /// The accelerator an API runs on: GPU when `gpu > 0`, Inferentia when
 /// `inf > 0`, CPU otherwise.
@@ -81,25 +80,4 @@ pub fn of_api(api: &ApiCtx<'_>) -> Vec<ModelSource> {
             })
         })
         .collect()
-}
-
-/// The buckets the items' model paths name, read straight from the parsed
-/// document (before any check): what the local store may start indexing.
-pub fn buckets_named(items: &[Node]) -> Vec<String> {
-    let mut buckets: Vec<String> = items
-        .iter()
-        .filter_map(|item| item.get("handler")?.get("models"))
-        .flat_map(|models| {
-            let listed = models.get("paths").map_or(&[][..], Node::items);
-            let single = [models.get("path"), models.get("dir")];
-            single
-                .into_iter()
-                .flatten()
-                .chain(listed.iter().filter_map(|entry| entry.get("path")))
-        })
-        .filter_map(|node| Some(S3Path::parse(node.as_str()?)?.bucket))
-        .collect();
-    buckets.sort();
-    buckets.dedup();
-    buckets
 }

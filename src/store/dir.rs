@@ -4,25 +4,37 @@
 //! stays inside ROOT.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ffi::{CStr, OsStr};
 use std::future::Future;
 use std::io::Read;
-use std::os::fd::{BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use rustix::fs::{self, AtFlags, Dir, FileType, Mode, OFlags};
-
+use super::walk::Walking;
 use super::{ModelStore, Object, ReadOptions, S3Path, StoreError};
 use crate::parallel::{cores, on_threads};
 
 /// Keys of one bucket, each with the real path of its file.
 type BucketIndex = BTreeMap<String, PathBuf>;
 
-/// A bucket's index, built once by whoever asks first; anyone else asking
-/// meanwhile waits for it.
-type BucketCell = Arc<OnceLock<Result<Arc<BucketIndex>, StoreError>>>;
+type Indexed = Result<Arc<BucketIndex>, StoreError>;
+
+/// A bucket's index: built once, by whoever asks first. Anyone else asking
+/// meanwhile helps walk it, then waits for it.
+#[derive(Default, Debug)]
+struct BucketCell {
+    state: Mutex<Indexing>,
+    changed: Condvar,
+}
+
+#[derive(Default, Debug)]
+enum Indexing {
+    #[default]
+    NotStarted,
+    /// The top levels are being read: the walk cannot be joined yet.
+    Starting,
+    Walking(Arc<Walking>),
+    Done(Indexed),
+}
 
 #[derive(Debug)]
 pub struct DirStore {
@@ -30,11 +42,8 @@ pub struct DirStore {
     shown: String,
     /// Each bucket is walked once per run: every listing and read is then
     /// answered from its index, with no further path resolution.
-    buckets: Mutex<HashMap<String, BucketCell>>,
+    buckets: Mutex<HashMap<String, Arc<BucketCell>>>,
 }
-
-/// How deep a mirror may nest (guards against link loops).
-const MAX_DEPTH: usize = 64;
 
 impl DirStore {
     pub fn new(root: &Path) -> Result<Self, StoreError> {
@@ -81,24 +90,31 @@ impl DirStore {
         Ok(bytes)
     }
 
-    /// Starts indexing `buckets` in the background, so that the walk runs
-    /// while the configuration is still being checked. Listings and reads
-    /// wait for an index still being built; a bucket named here but never
-    /// listed costs only the walk.
-    pub fn warm(self: &Arc<Self>, buckets: Vec<String>) {
+    /// Starts indexing `bucket` in the background, so that the walk runs
+    /// while the configuration is still being parsed and checked. It walks
+    /// on this one thread (the caller is busy meanwhile); whoever needs the
+    /// bucket later joins in. A bucket warmed but never listed costs only
+    /// the walk.
+    pub fn warm(self: &Arc<Self>, bucket: &str) {
         let store = Arc::clone(self);
-        // if no thread can be started, each bucket is indexed on first use
+        let bucket = bucket.to_owned();
+        // if no thread can be started, the bucket is indexed on first use
         let _ = std::thread::Builder::new()
             .name("store-warm".to_owned())
             .spawn(move || {
-                for bucket in buckets {
-                    let _ = store.bucket(&bucket);
-                }
+                let _ = store.bucket_with(&bucket, 0);
             });
     }
 
-    /// The index of a bucket, built on first use.
-    fn bucket(&self, bucket: &str) -> Result<Arc<BucketIndex>, StoreError> {
+    /// The index of a bucket, built on first use with one thread per core.
+    fn bucket(&self, bucket: &str) -> Indexed {
+        self.bucket_with(bucket, cores().saturating_sub(1))
+    }
+
+    /// The index of a bucket. The first caller walks it, with `helpers`
+    /// more threads; later callers help with the walk in progress, then
+    /// wait for the index.
+    fn bucket_with(&self, bucket: &str, helpers: usize) -> Indexed {
         refuse_escapes(bucket)?;
         let cell = Arc::clone(
             self.buckets
@@ -107,14 +123,39 @@ impl DirStore {
                 .entry(bucket.to_owned())
                 .or_default(),
         );
-        // the map is not locked while the bucket is walked: other buckets
-        // are answered meanwhile
-        cell.get_or_init(|| self.index(bucket).map(Arc::new))
-            .clone()
+        let mut state = cell.lock();
+        loop {
+            match &*state {
+                Indexing::Done(indexed) => return indexed.clone(),
+                Indexing::NotStarted => {
+                    *state = Indexing::Starting;
+                    drop(state);
+                    let indexing = Started(&cell);
+                    let indexed = self.index(bucket, &cell, helpers).map(Arc::new);
+                    indexing.finish(indexed.clone());
+                    return indexed;
+                }
+                Indexing::Starting => state = cell.wait(state),
+                Indexing::Walking(walking) => {
+                    let walking = Arc::clone(walking);
+                    drop(state);
+                    walking.help();
+                    state = cell.lock();
+                    while !matches!(*state, Indexing::Done(_)) {
+                        state = cell.wait(state);
+                    }
+                }
+            }
+        }
     }
 
     /// Walks a bucket: every file, keyed by its path relative to the bucket.
-    fn index(&self, bucket: &str) -> Result<BucketIndex, StoreError> {
+    fn index(
+        &self,
+        bucket: &str,
+        cell: &BucketCell,
+        helpers: usize,
+    ) -> Result<BucketIndex, StoreError> {
         let dir = self.root.join(bucket);
         let real = dir
             .canonicalize()
@@ -123,194 +164,55 @@ impl DirStore {
         let Some(real) = real else {
             return Err(StoreError::NoSuchBucket);
         };
-        let walk = Walk { root: &self.root };
-        let threads = cores();
-        let mut files = Vec::new();
-        let frontier = walk.frontier(Folder::top(real), threads, &mut files)?;
-        let below = walk.subtrees(&frontier, threads)?;
-        Ok(files
-            .into_iter()
-            .chain(below.into_iter().flatten())
-            .collect())
-    }
-}
-
-/// A directory still to read.
-struct Folder {
-    path: PathBuf,
-    /// The open directory it is in: it is opened there by name, which
-    /// spares the kernel a lookup of the whole path. None for the bucket
-    /// and for a followed link (opened by their real paths).
-    parent: Option<Arc<Dir>>,
-    /// Its key prefix inside the bucket: empty or ending in `/`.
-    rel: String,
-    depth: usize,
-}
-
-impl Folder {
-    fn top(path: PathBuf) -> Self {
-        Self {
-            path,
-            parent: None,
-            rel: String::new(),
-            depth: 0,
-        }
-    }
-
-    fn open(&self) -> Result<OwnedFd, StoreError> {
-        let failed = |e: rustix::io::Errno| io_error(&self.path, &e.into());
-        match &self.parent {
-            Some(parent) => {
-                let name = self.path.file_name().unwrap_or(self.path.as_os_str());
-                fs::openat(parent.fd().map_err(failed)?, name, DIR_FLAGS, Mode::empty())
+        let walking = Arc::new(Walking::start(&self.root, real, helpers + 1)?);
+        cell.set(Indexing::Walking(Arc::clone(&walking)));
+        std::thread::scope(|scope| {
+            for _ in 0..helpers {
+                // a helper that cannot be started leaves its share to the others
+                let _ = std::thread::Builder::new().spawn_scoped(scope, || walking.help());
             }
-            None => fs::open(&self.path, DIR_FLAGS, Mode::empty()),
-        }
-        .map_err(failed)
+            walking.help();
+        });
+        Ok(walking.finish()?.into_iter().collect())
     }
 }
 
-/// What one directory holds, as far as the index cares.
-enum Kind {
-    Dir,
-    File,
-    Link,
-    Other,
-}
-
-type Files = Vec<(String, PathBuf)>;
-
-/// The bucket walk. A bucket of thousands of models is mostly system calls
-/// (open, read entries, close per directory), so the walk is cut in two:
-/// the top levels breadth-first until there are enough subtrees to share,
-/// then the subtrees on one thread per core, each taking the next subtree
-/// when done. A directory stays open while its subdirectories wait to be
-/// read: at most one per level of the depth-first part, and fewer than the
-/// wanted subtrees in the breadth-first part.
-struct Walk<'a> {
-    root: &'a Path,
-}
-
-/// Enough subtrees to keep every thread busy when their sizes differ.
-const SUBTREES_PER_THREAD: usize = 16;
-
-impl Walk<'_> {
-    /// Reads the top levels breadth-first, until they fan out into enough
-    /// subtrees for `threads` (or end): the subtrees are returned unread.
-    fn frontier(
-        &self,
-        top: Folder,
-        threads: usize,
-        files: &mut Files,
-    ) -> Result<Vec<Folder>, StoreError> {
-        let mut level = vec![top];
-        while threads > 1 && !level.is_empty() && level.len() < threads * SUBTREES_PER_THREAD {
-            let mut next = Vec::new();
-            for folder in level {
-                next.extend(self.read(&folder, files)?);
-            }
-            level = next;
-        }
-        Ok(level)
+impl BucketCell {
+    fn lock(&self) -> MutexGuard<'_, Indexing> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Walks the subtrees side by side.
-    fn subtrees(&self, subtrees: &[Folder], threads: usize) -> Result<Vec<Files>, StoreError> {
-        on_threads(subtrees, threads, |folder| {
-            let mut files = Vec::new();
-            self.subtree(folder, &mut files)?;
-            Ok(files)
-        })
-        .into_iter()
-        .collect()
+    fn wait<'a>(&self, state: MutexGuard<'a, Indexing>) -> MutexGuard<'a, Indexing> {
+        self.changed
+            .wait(state)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Reads `folder` and everything below it, depth-first.
-    fn subtree(&self, folder: &Folder, files: &mut Files) -> Result<(), StoreError> {
-        for sub in self.read(folder, files)? {
-            self.subtree(&sub, files)?;
-        }
-        Ok(())
-    }
-
-    /// Reads one directory: files go to `files`; its subdirectories are
-    /// returned unread.
-    fn read(&self, folder: &Folder, files: &mut Files) -> Result<Vec<Folder>, StoreError> {
-        if folder.depth > MAX_DEPTH {
-            return Err(StoreError::Other {
-                detail: format!("`{}` nests too deep", folder.path.display()),
-            });
-        }
-        let failed = |e: rustix::io::Errno| io_error(&folder.path, &e.into());
-        let mut entries = Dir::new(folder.open()?).map_err(failed)?;
-        let mut subs = Vec::new();
-        let mut inside = Vec::new();
-        while let Some(entry) = entries.read() {
-            let entry = entry.map_err(failed)?;
-            let name = entry.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            let path = folder.path.join(OsStr::from_bytes(name));
-            let key = format!("{}{}", folder.rel, String::from_utf8_lossy(name));
-            let kind = match entry.file_type() {
-                FileType::Directory => Kind::Dir,
-                FileType::RegularFile => Kind::File,
-                FileType::Symlink => Kind::Link,
-                FileType::Unknown => {
-                    kind_at(entries.fd().map_err(failed)?, entry.file_name()).map_err(failed)?
-                }
-                _ => Kind::Other,
-            };
-            let below = |path: PathBuf| Folder {
-                path,
-                parent: None,
-                rel: format!("{key}/"),
-                depth: folder.depth + 1,
-            };
-            match kind {
-                Kind::Dir => inside.push(below(path)),
-                Kind::File => files.push((key, path)),
-                // a link is followed only when its target stays inside the store
-                Kind::Link => match path.canonicalize() {
-                    Ok(target) if target.starts_with(self.root) => {
-                        if target.is_dir() {
-                            subs.push(below(target));
-                        } else if target.is_file() {
-                            files.push((key, target));
-                        }
-                    }
-                    _ => {}
-                },
-                Kind::Other => {}
-            }
-        }
-        if !inside.is_empty() {
-            let dir = Arc::new(entries);
-            for sub in &mut inside {
-                sub.parent = Some(Arc::clone(&dir));
-            }
-        }
-        subs.extend(inside);
-        Ok(subs)
+    fn set(&self, state: Indexing) {
+        *self.lock() = state;
+        self.changed.notify_all();
     }
 }
 
-/// A directory is opened only as itself, never through a link swapped in.
-const DIR_FLAGS: OFlags = OFlags::RDONLY
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);
+/// The bucket being indexed by this thread. Should the walk unwind, the
+/// cell still ends up done, so that no other thread waits forever.
+struct Started<'a>(&'a BucketCell);
 
-/// For file systems whose directory entries carry no type.
-fn kind_at(parent: BorrowedFd<'_>, name: &CStr) -> Result<Kind, rustix::io::Errno> {
-    let stat = fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
-    Ok(match FileType::from_raw_mode(stat.st_mode) {
-        FileType::Directory => Kind::Dir,
-        FileType::RegularFile => Kind::File,
-        FileType::Symlink => Kind::Link,
-        _ => Kind::Other,
-    })
+impl Started<'_> {
+    fn finish(self, indexed: Indexed) {
+        self.0.set(Indexing::Done(indexed));
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Started<'_> {
+    fn drop(&mut self) {
+        self.0.set(Indexing::Done(Err(StoreError::Other {
+            detail: "the local store walk stopped unexpectedly".to_owned(),
+        })));
+    }
 }
 
 /// Store paths are S3 keys: `..` and absolute parts never reach the disk.
@@ -372,6 +274,7 @@ impl ModelStore for DirStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::walk::MAX_DEPTH;
 
     fn mirror(name: &str) -> PathBuf {
         let root =
@@ -480,7 +383,9 @@ mod tests {
     fn a_warmed_bucket_answers_like_a_cold_one() {
         let (root, keys) = wide_mirror("warm", 50);
         let store = Arc::new(DirStore::new(&root).expect("store"));
-        store.warm(vec!["b".to_owned(), "missing".to_owned(), "..".to_owned()]);
+        for bucket in ["b", "missing", ".."] {
+            store.warm(bucket);
+        }
         // waits for the warming walk if it is still running
         assert_eq!(list(&store, "s3://b/"), Ok(keys));
         assert_eq!(
@@ -558,5 +463,52 @@ mod tests {
             runtime.block_on(store.read_each(vec![Key("README")], small, |_: &Key, bytes| bytes));
         assert_eq!(refused[0].1, Err(StoreError::TooLarge { limit: 3 }));
         let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn threads_asking_at_once_share_one_walk() {
+        let (root, keys) = wide_mirror("shared", 120);
+        let store = Arc::new(DirStore::new(&root).expect("store"));
+        store.warm("b");
+        let listings: Vec<_> = std::thread::scope(|scope| {
+            let askers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| list(&store, "s3://b/")))
+                .collect();
+            askers
+                .into_iter()
+                .map(|t| t.join().expect("asker"))
+                .collect()
+        });
+        for listing in listings {
+            assert_eq!(listing, Ok(keys.clone()));
+        }
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn of_two_broken_subtrees_the_first_is_always_reported() {
+        for attempt in 0..3 {
+            let root = std::env::temp_dir().join(format!(
+                "cortex-tfc-dir-deep-{attempt}-{}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&root);
+            for top in 0..40 {
+                std::fs::create_dir_all(root.join(format!("b/d{top:02}"))).expect("mkdir");
+            }
+            for broken in ["d05", "d30"] {
+                let deep: PathBuf = std::iter::repeat_n("x", MAX_DEPTH + 2).collect();
+                std::fs::create_dir_all(root.join("b").join(broken).join(deep)).expect("deep");
+            }
+            let store = DirStore::new(&root).expect("store");
+            match list(&store, "s3://b/") {
+                Err(StoreError::Other { detail }) => {
+                    assert!(detail.contains("/d05/"), "{detail}");
+                    assert!(detail.contains("nests too deep"), "{detail}");
+                }
+                other => panic!("expected the depth error, got {other:?}"),
+            }
+            let _ = std::fs::remove_dir_all(root);
+        }
     }
 }

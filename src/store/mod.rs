@@ -10,6 +10,7 @@
 pub mod bounded;
 pub mod dir;
 pub mod s3;
+mod walk;
 
 use std::fmt;
 use std::future::Future;
