@@ -1,7 +1,7 @@
-//! Work on one thread per core, for the stages whose items are independent
-//! and many: per-API schema checks and rules, the local store's walk and
-//! reads. Results always come back in the order of the items, so output
-//! never depends on scheduling.
+//! Blocking work on one thread per core, for items that are independent
+//! and mostly system calls (the local store's reads; its walk shares its
+//! own way, `store::walk`). Results always come back in the order of the
+//! items, so output never depends on scheduling.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,13 +56,6 @@ where
     done.into_iter().map(|(_, result)| result).collect()
 }
 
-/// Threads for `items` items when each thread should have at least
-/// `per_thread` of them (starting a thread costs about as much as checking
-/// a few small items).
-pub fn threads_for(items: usize, per_thread: usize) -> usize {
-    cores().min(items.div_ceil(per_thread.max(1))).max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,13 +67,6 @@ mod tests {
         assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
         assert_eq!(on_threads(&items[..1], 4, |n| n + 1), vec![1]);
         assert!(on_threads(&[] as &[u64], 4, |n| *n).is_empty());
-    }
-
-    #[test]
-    fn small_batches_stay_on_one_thread() {
-        assert_eq!(threads_for(0, 16), 1);
-        assert_eq!(threads_for(10, 16), 1);
-        assert!(threads_for(10_000, 16) <= cores());
     }
 
     #[test]
