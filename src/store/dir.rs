@@ -4,10 +4,11 @@
 //! stays inside ROOT.
 
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use rustix::fs::{self, Mode, OFlags};
 
 use super::walk::Walking;
 use super::{ModelStore, Object, ReadOptions, S3Path, StoreError};
@@ -80,7 +81,10 @@ impl DirStore {
         let failed = |e: std::io::Error| io_error(file, &e);
         // open, size, one read, close: the size bounds the read, so a file
         // that grows meanwhile is read as it was
-        let opened = std::fs::File::open(file).map_err(failed)?;
+        // the index holds real paths: the file itself is never a link
+        let opened = fs::open(file, FILE_FLAGS, Mode::empty())
+            .map(std::fs::File::from)
+            .map_err(|e| failed(e.into()))?;
         let size = opened.metadata().map_err(failed)?.len();
         if size > limit {
             return Err(StoreError::TooLarge { limit });
@@ -102,20 +106,23 @@ impl DirStore {
         let _ = std::thread::Builder::new()
             .name("store-warm".to_owned())
             .spawn(move || {
-                let _ = store.bucket_with(&bucket, 0);
+                let _ = store.bucket_with(&bucket, 1);
             });
     }
 
     /// The index of a bucket, built on first use with one thread per core.
     fn bucket(&self, bucket: &str) -> Indexed {
-        self.bucket_with(bucket, cores().saturating_sub(1))
+        self.bucket_with(bucket, cores())
     }
 
-    /// The index of a bucket. The first caller walks it, with `helpers`
-    /// more threads; later callers help with the walk in progress, then
-    /// wait for the index.
-    fn bucket_with(&self, bucket: &str, helpers: usize) -> Indexed {
+    /// The index of a bucket. The first caller starts the walk; it and any
+    /// caller arriving while it runs walk with up to `threads` threads in
+    /// all; then everyone has the index.
+    fn bucket_with(&self, bucket: &str, threads: usize) -> Indexed {
         refuse_escapes(bucket)?;
+        if bucket.is_empty() || bucket == "." {
+            return Err(StoreError::NoSuchBucket);
+        }
         let cell = Arc::clone(
             self.buckets
                 .lock()
@@ -131,7 +138,7 @@ impl DirStore {
                     *state = Indexing::Starting;
                     drop(state);
                     let indexing = Started(&cell);
-                    let indexed = self.index(bucket, &cell, helpers).map(Arc::new);
+                    let indexed = self.index(bucket, &cell, threads).map(Arc::new);
                     indexing.finish(indexed.clone());
                     return indexed;
                 }
@@ -139,7 +146,7 @@ impl DirStore {
                 Indexing::Walking(walking) => {
                     let walking = Arc::clone(walking);
                     drop(state);
-                    walking.help();
+                    walking.join(threads);
                     state = cell.lock();
                     while !matches!(*state, Indexing::Done(_)) {
                         state = cell.wait(state);
@@ -154,7 +161,7 @@ impl DirStore {
         &self,
         bucket: &str,
         cell: &BucketCell,
-        helpers: usize,
+        threads: usize,
     ) -> Result<BucketIndex, StoreError> {
         let dir = self.root.join(bucket);
         let real = dir
@@ -164,15 +171,9 @@ impl DirStore {
         let Some(real) = real else {
             return Err(StoreError::NoSuchBucket);
         };
-        let walking = Arc::new(Walking::start(&self.root, real, helpers + 1)?);
+        let walking = Arc::new(Walking::start(&self.root, real)?);
         cell.set(Indexing::Walking(Arc::clone(&walking)));
-        std::thread::scope(|scope| {
-            for _ in 0..helpers {
-                // a helper that cannot be started leaves its share to the others
-                let _ = std::thread::Builder::new().spawn_scoped(scope, || walking.help());
-            }
-            walking.help();
-        });
+        walking.join(threads);
         Ok(walking.finish()?.into_iter().collect())
     }
 }
@@ -215,6 +216,10 @@ impl Drop for Started<'_> {
     }
 }
 
+const FILE_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
 /// Store paths are S3 keys: `..` and absolute parts never reach the disk.
 fn refuse_escapes(path: &str) -> Result<(), StoreError> {
     let escapes = Path::new(path)
@@ -249,12 +254,12 @@ impl ModelStore for DirStore {
 
     /// Local reads are system calls: they run on one thread per core, not
     /// on the runtime's single thread.
-    fn read_each<O, T, F>(
+    async fn read_each<O, T, F>(
         self: Arc<Self>,
         objects: Vec<O>,
         options: ReadOptions,
         digest: F,
-    ) -> impl Future<Output = Vec<(O, T)>> + Send
+    ) -> Vec<(O, T)>
     where
         O: Object + Send + Sync + 'static,
         T: Send + 'static,
@@ -267,7 +272,7 @@ impl ModelStore for DirStore {
                 self.get_sync(object.bucket(), object.key(), options.limit),
             )
         });
-        std::future::ready(objects.into_iter().zip(digests).collect())
+        objects.into_iter().zip(digests).collect()
     }
 }
 
@@ -501,14 +506,41 @@ mod tests {
                 std::fs::create_dir_all(root.join("b").join(broken).join(deep)).expect("deep");
             }
             let store = DirStore::new(&root).expect("store");
-            match list(&store, "s3://b/") {
+            let cold = list(&store, "s3://b/");
+            match &cold {
                 Err(StoreError::Other { detail }) => {
                     assert!(detail.contains("/d05/"), "{detail}");
                     assert!(detail.contains("nests too deep"), "{detail}");
                 }
                 other => panic!("expected the depth error, got {other:?}"),
             }
+            // walked by the one warming thread, then joined: the same error
+            let warmed = Arc::new(DirStore::new(&root).expect("store"));
+            warmed.warm("b");
+            assert_eq!(list(&warmed, "s3://b/"), cold);
             let _ = std::fs::remove_dir_all(root);
         }
+    }
+
+    #[test]
+    fn odd_buckets_and_names_never_reach_the_index() {
+        use std::os::unix::ffi::OsStrExt;
+        let root = mirror("odd");
+        let bad = root
+            .join("b/iris/nn/1")
+            .join(std::ffi::OsStr::from_bytes(b"bad\xff"));
+        std::fs::write(bad, b"x").expect("non-UTF-8 name");
+        let deep: PathBuf = (0..20).map(|i| format!("l{i}")).collect();
+        let bottom = root.join("b/deep").join(&deep).join("saved_model.pb");
+        std::fs::create_dir_all(bottom.parent().expect("parent")).expect("deep dirs");
+        std::fs::write(&bottom, b"x").expect("deep file");
+        let store = DirStore::new(&root).expect("store");
+        // `.` is the store itself, not a bucket
+        assert_eq!(list(&store, "s3://./b/"), Err(StoreError::NoSuchBucket));
+        let keys = list(&store, "s3://b/").expect("listing");
+        assert!(!keys.iter().any(|k| k.contains("bad")), "{keys:?}");
+        let expected = format!("deep/{}/saved_model.pb", deep.display());
+        assert!(keys.contains(&expected), "{keys:?}");
+        let _ = std::fs::remove_dir_all(root);
     }
 }

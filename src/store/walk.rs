@@ -7,17 +7,18 @@
 //! 2. the subtrees are then taken one at a time by every thread that works
 //!    on the walk: the thread that started it, helper threads it starts,
 //!    and any thread that needs the bucket while it is being walked
-//!    ([`Walking::help`]), so a thread waiting for the index never idles.
+//!    ([`Walking::join`]), so a thread waiting for the index never idles.
 //!
-//! Below the top, a directory is opened by name inside its parent's open
-//! descriptor, which spares the kernel a lookup of the whole path. A
-//! directory stays open only while its subdirectories wait to be read.
+//! A directory is opened by name inside its parent's open descriptor, which
+//! spares the kernel a lookup of the whole path; a parent stays open only
+//! while its subdirectories wait to be read, and only in the top levels.
+//! Subdirectories are read in key order, so which error comes first never
+//! depends on the file system's order or on the threads.
 //! Nothing outside the store root is read: a symbolic link is followed only
 //! when its real target is inside the root.
 
-use std::ffi::{CStr, OsStr};
+use std::ffi::CStr;
 use std::os::fd::{BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -32,17 +33,26 @@ pub type Files = Vec<(String, PathBuf)>;
 /// How deep a mirror may nest (guards against link loops).
 pub const MAX_DEPTH: usize = 64;
 
-/// Enough subtrees to keep every thread busy when their sizes differ.
-const SUBTREES_PER_THREAD: usize = 16;
+/// Subtrees the top levels fan out into before they are shared out. A
+/// constant, not a function of the cores: where the breadth-first part ends
+/// (and so which of two errors is met first) never depends on the machine.
+const SUBTREES: usize = 32;
+
+/// Directories shallower than this stay open while their subdirectories are
+/// opened inside them; deeper ones are opened by path. Model trees are a
+/// few levels deep; the bound keeps a deep mirror from holding a descriptor
+/// per level on every thread.
+const OPEN_PARENTS_ABOVE: usize = 8;
 
 /// A bucket walk whose subtrees are shared out.
 #[derive(Debug)]
 pub struct Walking {
     root: PathBuf,
-    /// Files above the subtrees, found breadth-first.
-    top: Files,
     subtrees: Vec<Folder>,
     next: AtomicUsize,
+    /// The lowest subtree that failed: later ones are skipped, as their
+    /// outcome can no longer be the one reported.
+    first_failed: AtomicUsize,
     progress: Mutex<Progress>,
     idle: Condvar,
 }
@@ -51,18 +61,19 @@ pub struct Walking {
 struct Progress {
     /// Threads inside [`Walking::help`].
     busy: usize,
+    /// Files above the subtrees, found breadth-first.
+    top: Files,
     /// Each subtree's files, with the subtree's position.
     done: Vec<(usize, Result<Files, StoreError>)>,
 }
 
 impl Walking {
     /// Reads the top levels of `bucket` (its real path, inside `root`)
-    /// until they fan out into enough subtrees for `threads` threads.
-    pub fn start(root: &Path, bucket: PathBuf, threads: usize) -> Result<Self, StoreError> {
+    /// until they fan out into enough subtrees to share.
+    pub fn start(root: &Path, bucket: PathBuf) -> Result<Self, StoreError> {
         let mut top = Vec::new();
         let mut level = vec![Folder::top(bucket)];
-        let wanted = threads.max(2) * SUBTREES_PER_THREAD;
-        while !level.is_empty() && level.len() < wanted {
+        while !level.is_empty() && level.len() < SUBTREES {
             let mut next = Vec::new();
             for folder in &level {
                 next.extend(read(root, folder, &mut top)?);
@@ -71,16 +82,33 @@ impl Walking {
         }
         Ok(Self {
             root: root.to_path_buf(),
-            top,
             subtrees: level,
             next: AtomicUsize::new(0),
-            progress: Mutex::new(Progress::default()),
+            first_failed: AtomicUsize::new(usize::MAX),
+            progress: Mutex::new(Progress {
+                top,
+                ..Progress::default()
+            }),
             idle: Condvar::new(),
         })
     }
 
+    /// Walks subtrees until none is left, with helper threads so that
+    /// `threads` threads in all work on the walk (counting those already
+    /// at it).
+    pub fn join(&self, threads: usize) {
+        let helpers = threads.saturating_sub(self.lock().busy + 1);
+        std::thread::scope(|scope| {
+            for _ in 0..helpers {
+                // a helper that cannot be started leaves its share to the others
+                let _ = std::thread::Builder::new().spawn_scoped(scope, || self.help());
+            }
+            self.help();
+        });
+    }
+
     /// Walks subtrees until none is left to take.
-    pub fn help(&self) {
+    fn help(&self) {
         let _busy = Busy::enter(self);
         let mut done = Vec::new();
         loop {
@@ -88,16 +116,22 @@ impl Walking {
             let Some(folder) = self.subtrees.get(index) else {
                 break;
             };
+            if index > self.first_failed.load(Ordering::Relaxed) {
+                continue;
+            }
             let mut files = Vec::new();
             let walked = subtree(&self.root, folder, &mut files).map(|()| files);
+            if walked.is_err() {
+                self.first_failed.fetch_min(index, Ordering::Relaxed);
+            }
             done.push((index, walked));
         }
         self.lock().done.extend(done);
     }
 
-    /// Waits for every thread still walking, then gives every file (in
-    /// subtree order, so the first error is always the same one).
-    pub fn finish(self: Arc<Self>) -> Result<Files, StoreError> {
+    /// Waits for every thread still walking, then gives every file, or the
+    /// error of the first subtree (in key order) that failed.
+    pub fn finish(&self) -> Result<Files, StoreError> {
         let mut progress = self.lock();
         while progress.busy > 0 {
             progress = self
@@ -105,17 +139,24 @@ impl Walking {
                 .wait(progress)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
+        let mut files = std::mem::take(&mut progress.top);
         let mut done = std::mem::take(&mut progress.done);
         drop(progress);
-        if done.len() < self.subtrees.len() {
-            return Err(StoreError::Other {
-                detail: "the local store walk stopped before its end".to_owned(),
-            });
-        }
         done.sort_unstable_by_key(|(index, _)| *index);
-        let mut files = self.top.clone();
-        for (_, walked) in done {
-            files.extend(walked?);
+        let stopped = || StoreError::Other {
+            detail: "the local store walk stopped before its end".to_owned(),
+        };
+        // subtrees are skipped only after a failure before them, so up to
+        // the first error every subtree is there
+        let walked = done.len();
+        for (expected, (index, subtree)) in done.into_iter().enumerate() {
+            if index != expected {
+                return Err(stopped());
+            }
+            files.extend(subtree?);
+        }
+        if walked < self.subtrees.len() {
+            return Err(stopped());
         }
         Ok(files)
     }
@@ -213,12 +254,18 @@ fn read(root: &Path, folder: &Folder, files: &mut Files) -> Result<Vec<Folder>, 
     let mut inside = Vec::new();
     while let Some(entry) = entries.read() {
         let entry = entry.map_err(failed)?;
-        let name = entry.file_name().to_bytes();
-        if name == b"." || name == b".." {
+        let bytes = entry.file_name().to_bytes();
+        // S3 keys are UTF-8: a name that is not cannot be one
+        let Ok(name) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        if name == "." || name == ".." {
             continue;
         }
-        let path = folder.path.join(OsStr::from_bytes(name));
-        let key = format!("{}{}", folder.rel, String::from_utf8_lossy(name));
+        let path = folder.path.join(name);
+        let mut key = String::with_capacity(folder.rel.len() + name.len());
+        key.push_str(&folder.rel);
+        key.push_str(name);
         let kind = match entry.file_type() {
             FileType::Directory => Kind::Dir,
             FileType::RegularFile => Kind::File,
@@ -251,7 +298,7 @@ fn read(root: &Path, folder: &Folder, files: &mut Files) -> Result<Vec<Folder>, 
             Kind::Other => {}
         }
     }
-    if !inside.is_empty() {
+    if !inside.is_empty() && folder.depth < OPEN_PARENTS_ABOVE {
         let dir = Arc::new(entries);
         for sub in &mut inside {
             sub.parent = Some(Arc::clone(&dir));
