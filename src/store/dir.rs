@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use rustix::fs::{self, Mode, OFlags};
 
-use super::walk::Walking;
+use super::walk::{Walking, io_error};
 use super::{ModelStore, Object, ReadOptions, S3Path, StoreError};
 use crate::parallel::{cores, on_threads};
 
@@ -78,13 +78,13 @@ impl DirStore {
         refuse_escapes(key)?;
         let index = self.bucket(bucket)?;
         let file = index.get(key).ok_or(StoreError::NoSuchKey)?;
-        let failed = |e: std::io::Error| io_error(file, &e);
-        // open, size, one read, close: the size bounds the read, so a file
-        // that grows meanwhile is read as it was
-        // the index holds real paths: the file itself is never a link
+        // open (never through a link: the index holds real paths), size,
+        // one read, close; the size bounds the read, so a file that grows
+        // meanwhile is read as it was
+        let failed = |e: std::io::Error| io_error(file, e);
         let opened = fs::open(file, FILE_FLAGS, Mode::empty())
             .map(std::fs::File::from)
-            .map_err(|e| failed(e.into()))?;
+            .map_err(|e| io_error(file, e))?;
         let size = opened.metadata().map_err(failed)?.len();
         if size > limit {
             return Err(StoreError::TooLarge { limit });
@@ -231,12 +231,6 @@ fn refuse_escapes(path: &str) -> Result<(), StoreError> {
         });
     }
     Ok(())
-}
-
-fn io_error(path: &Path, e: &std::io::Error) -> StoreError {
-    StoreError::Other {
-        detail: format!("cannot read `{}`: {e}", path.display()),
-    }
 }
 
 impl ModelStore for DirStore {

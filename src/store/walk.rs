@@ -328,12 +328,9 @@ fn kind_at(parent: BorrowedFd<'_>, name: &CStr) -> Result<Kind, rustix::io::Errn
     })
 }
 
-fn io_error(path: &Path, e: rustix::io::Errno) -> StoreError {
+/// A file or directory of the mirror that could not be read.
+pub(super) fn io_error(path: &Path, e: impl Into<std::io::Error>) -> StoreError {
     StoreError::Other {
-        detail: format!(
-            "cannot read `{}`: {}",
-            path.display(),
-            std::io::Error::from(e)
-        ),
+        detail: format!("cannot read `{}`: {}", path.display(), e.into()),
     }
 }
