@@ -92,7 +92,8 @@ fn word(text: &str) -> Option<(Kind, Value)> {
 }
 
 /// The digit-or-sign branch of resolve.go: timestamp, then int64 (after
-/// removing every `_`), then uint64, then a YAML-style float. (Its `0b`
+/// removing every `_`), then uint64, then a YAML-style float, then `0b`
+/// followed by a signed binary number (`0b-101` is -5). (Its other `0b`
 /// fallbacks are already covered by Go's base-0 `ParseInt`.)
 fn number(text: &str) -> Option<(Kind, Value)> {
     if is_timestamp(text) {
@@ -111,21 +112,39 @@ fn number(text: &str) -> Option<(Kind, Value)> {
     if is_yaml_float(&plain) {
         // ParseFloat fails on overflow (the value stays a string) but not
         // on underflow (`1e-400` is 0).
-        let f: f64 = plain.parse().ok()?;
-        return f.is_finite().then_some((Kind::Float, Value::Float(f)));
+        if let Some(f) = plain.parse::<f64>().ok().filter(|f| f.is_finite()) {
+            return Some((Kind::Float, Value::Float(f)));
+        }
     }
-    None
+    let binary = plain.strip_prefix("0b")?;
+    go_parse_int_radix(binary, 2).map(|i| (Kind::Int, Value::Int(i)))
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`: a sign, then [`go_parse_uint`]'s
 /// prefixes, within int64.
 fn go_parse_int(s: &str) -> Option<i64> {
-    let (negative, digits) = match s.as_bytes().first()? {
+    let (negative, digits) = split_sign(s)?;
+    signed(negative, go_parse_uint(digits)?)
+}
+
+/// Go's `strconv.ParseInt(s, radix, 64)`: a sign, then digits only.
+fn go_parse_int_radix(s: &str, radix: u32) -> Option<i64> {
+    let (negative, digits) = split_sign(s)?;
+    if digits.is_empty() {
+        return None;
+    }
+    signed(negative, digits_value(digits, radix)?)
+}
+
+fn split_sign(s: &str) -> Option<(bool, &str)> {
+    Some(match s.as_bytes().first()? {
         b'+' => (false, &s[1..]),
         b'-' => (true, &s[1..]),
         _ => (false, s),
-    };
-    let magnitude = go_parse_uint(digits)?;
+    })
+}
+
+fn signed(negative: bool, magnitude: u64) -> Option<i64> {
     if negative {
         0i64.checked_sub_unsigned(magnitude)
     } else {
@@ -153,6 +172,11 @@ fn go_parse_uint(s: &str) -> Option<u64> {
     } else {
         (10, s)
     };
+    digits_value(digits, radix)
+}
+
+/// The value of `digits` in `radix`, within u64 (none is 0).
+fn digits_value(digits: &str, radix: u32) -> Option<u64> {
     let mut value: u64 = 0;
     for c in digits.chars() {
         let digit = u64::from(c.to_digit(radix)?);

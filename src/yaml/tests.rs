@@ -110,6 +110,12 @@ fn plain_scalars_resolve_as_go_yaml_v2() {
         ("-9223372036854775808", Int(i64::MIN)),
         ("0x7FFFFFFFFFFFFFFF", Int(i64::MAX)),
         ("-0x8000000000000000", Int(i64::MIN)),
+        // resolve.go:169-178: then `0b` and a signed binary number
+        ("0b-101", Int(-5)),
+        ("0b+11", Int(3)),
+        ("0b-", s("0b-")),
+        ("0B-1", s("0B-1")),
+        ("-0b-1", s("-0b-1")),
         ("0b", s("0b")),
         ("0b2", s("0b2")),
         ("0x", s("0x")),
