@@ -691,20 +691,28 @@ impl<'a> Builder<'a> {
             return;
         };
         if let Some(first) = map.find(&key.value).filter(|&i| map.written[i]) {
-            let first_span = map.entries[first].key_span.clone();
-            self.diagnostics.push(
-                Diagnostic::error(
-                    codes::DUPLICATE_KEY,
-                    if key.text.is_empty() {
-                        "duplicate empty (null) key".to_owned()
-                    } else {
-                        format!("duplicate key `{}`", key.text)
-                    },
-                )
-                .at(key.span, "defined again here")
-                .also(first_span, "first defined here")
-                .help("remove one of them; Cortex would silently keep only the last value"),
-            );
+            let first = &map.entries[first];
+            let mut d = Diagnostic::error(
+                codes::DUPLICATE_KEY,
+                if key.text.is_empty() {
+                    "duplicate empty (null) key".to_owned()
+                } else {
+                    format!("duplicate key `{}`", key.text)
+                },
+            )
+            .at(key.span, "defined again here")
+            .also(first.key_span.clone(), "first defined here")
+            .help("remove one of them; Cortex would silently keep only the last value");
+            if first.key != key.text {
+                // `yes` and `on`, `1` and `01`: one key once resolved
+                d = d.note(format!(
+                    "Cortex's YAML reader (YAML 1.1) reads `{}` and `{}` as the same key, {}",
+                    first.key,
+                    key.text,
+                    shown_key(&key.value)
+                ));
+            }
+            self.diagnostics.push(d);
             return;
         }
         map.set(
@@ -827,6 +835,18 @@ fn ignored_tag(tag: &Tag, span: &Span) -> Diagnostic {
     )
     .at(span.clone(), "tagged value")
     .help("Cortex's YAML reader drops tags it does not know and reads the value as written; remove the tag")
+}
+
+/// A resolved non-string key in words.
+fn shown_key(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Int(i) => format!("the integer {i}"),
+        Value::Float(f) => format!("the number {f}"),
+        Value::Str(s) => format!("the string \"{s}\""),
+        Value::Seq(_) | Value::Map(_) => String::new(),
+    }
 }
 
 /// A resolved scalar written back as text (for keys that were tagged).

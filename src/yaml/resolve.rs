@@ -284,7 +284,7 @@ fn is_timestamp(s: &str) -> bool {
     let Some((month, day)) = date.split_once('-') else {
         return false;
     };
-    if !small_number(month, 1, 12) || !small_number(day, 1, 31) {
+    if !small_number(month, 1, 12) || !small_number(day, 1, days_in(&s[..4], month)) {
         return false;
     }
     let Some((separator, time)) = time else {
@@ -315,6 +315,18 @@ fn is_timestamp(s: &str) -> bool {
         && !fraction.is_empty()
         && fraction.bytes().all(|c| c.is_ascii_digit())
         && zone_ok
+}
+
+/// Days in a month (`time.Parse` refuses February 30th), from the text of
+/// a valid year and month.
+fn days_in(year: &str, month: &str) -> u32 {
+    let year: u32 = year.parse().unwrap_or(0);
+    match month.parse::<u32>().unwrap_or(1) {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// One or two digits within `lo..=hi`.

@@ -217,6 +217,18 @@ fn core_tags_resolve_as_go_yaml_does() {
         s("2001-01-01")
     );
     assert_eq!(value_of("a: !!timestamp 2001-1-1\n", "a"), s("2001-1-1"));
+    assert_eq!(
+        value_of("a: !!timestamp 2000-02-29\n", "a"),
+        s("2000-02-29")
+    );
+    assert_eq!(
+        value_of("a: !!timestamp 2001-12-14t21:59:43.10-05:00\n", "a"),
+        s("2001-12-14t21:59:43.10-05:00")
+    );
+    assert_eq!(
+        value_of("a: !!timestamp 2001-12-14 21:59:43.10\n", "a"),
+        s("2001-12-14 21:59:43.10")
+    );
     // the non-specific tag makes a string (parserc.go: `!` is plain-implicit
     // and not resolvable)
     assert_eq!(value_of("a: ! yes\n", "a"), s("yes"));
@@ -229,6 +241,8 @@ fn a_tag_that_does_not_fit_is_an_error_on_the_value() {
         ("a: !!bool 1\n", "!!bool 1"),
         ("a: !!null x\n", "!!null x"),
         ("a: !!timestamp x\n", "!!timestamp x"),
+        ("a: !!timestamp 2001-02-30\n", "!!timestamp 2001-02-30"),
+        ("a: !!timestamp 2001-13-01\n", "!!timestamp 2001-13-01"),
         ("a: !!int\n", "!!int"),
         ("a: !!int 1e3\n", "!!int 1e3"),
         // a uint64 is not converted to float (resolve.go:96-106)
@@ -437,6 +451,11 @@ fn keys_keep_their_resolved_type() {
         entries[0]
             .key_reading()
             .is_some_and(|r| r.contains("the boolean true"))
+    );
+    let parsed = parse("{yes: 1, on: 2}", Limits::default());
+    assert_eq!(
+        parsed.diagnostics[0].notes,
+        vec!["Cortex's YAML reader (YAML 1.1) reads `yes` and `on` as the same key, the boolean true".to_owned()]
     );
     for (text, duplicate) in [
         ("{yes: 1, true: 2}", true),
