@@ -267,8 +267,16 @@ fn check_item(checker: &SchemaChecker, item: &Node) -> (Option<ApiConfig>, Vec<D
     repair(&mut json, &report.repairs);
     let schema_failed = !report.diagnostics.is_empty();
     let mut diagnostics = report.diagnostics;
+    // serde decodes a JSON value recursively: the free-form `config`, legal
+    // thousands of levels deep, is moved into place instead
+    let free_form = take_handler_config(&mut json);
     match serde_json::from_value::<ApiConfig>(json) {
-        Ok(config) => return (Some(config), diagnostics),
+        Ok(mut config) => {
+            if free_form.is_some() {
+                config.handler.config = free_form;
+            }
+            return (Some(config), diagnostics);
+        }
         // a required field failed the schema: already reported
         Err(_) if schema_failed => {}
         Err(e) => diagnostics.push(
@@ -281,6 +289,24 @@ fn check_item(checker: &SchemaChecker, item: &Node) -> (Option<ApiConfig>, Vec<D
         ),
     }
     (None, diagnostics)
+}
+
+/// Takes `handler.config` out of an API's JSON when it is a mapping,
+/// leaving an empty one to decode.
+fn take_handler_config(
+    json: &mut serde_json::Value,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let slot = json.get_mut("handler")?.get_mut("config")?;
+    match slot.take() {
+        serde_json::Value::Object(map) => {
+            *slot = serde_json::Value::Object(serde_json::Map::new());
+            Some(map)
+        }
+        other => {
+            *slot = other;
+            None
+        }
+    }
 }
 
 fn touches_models(d: &Diagnostic) -> bool {

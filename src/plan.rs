@@ -459,16 +459,20 @@ fn normalise_s3(path: &str) -> String {
 }
 
 /// Free-form config with every mapping's keys sorted (deterministic bytes).
-fn sorted(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let ordered: BTreeMap<String, Value> =
-                map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
-            Value::Object(ordered.into_iter().collect())
+/// Iterative: a legal config may nest thousands of levels.
+fn sorted(mut value: Value) -> Value {
+    let mut work = vec![&mut value];
+    while let Some(here) = work.pop() {
+        match here {
+            Value::Object(map) => {
+                map.sort_keys();
+                work.extend(map.values_mut());
+            }
+            Value::Array(items) => work.extend(items.iter_mut()),
+            _ => {}
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
-        other => other,
     }
+    value
 }
 
 #[cfg(test)]

@@ -474,7 +474,10 @@ fn value_help(kind: &ValidationErrorKind, node: &Node) -> Option<String> {
         ValidationErrorKind::Type { kind } if expects(kind, "string") => match node.value {
             crate::yaml::Value::Int(_)
             | crate::yaml::Value::Float(_)
-            | crate::yaml::Value::Bool(_) => Some("quote the value to make it a string".to_owned()),
+            | crate::yaml::Value::Bool(_) => Some(
+                crate::yaml::yaml11_reading(node)
+                    .unwrap_or_else(|| "quote the value to make it a string".to_owned()),
+            ),
             _ => None,
         },
         _ => None,

@@ -74,13 +74,72 @@ fn ten_thousand_levels_of_nesting_end_in_a_diagnostic() {
         &format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
         "TFC0011",
     );
+    // Cortex's reader refuses more than 10000 levels too (cortexlabs/yaml
+    // scannerc.go:939 max_indents); 200 levels are legal now
     bomb(
         "deep-block",
-        &(0..200)
-            .map(|i| format!("{}k:\n", " ".repeat(i)))
-            .collect::<String>(),
+        &format!("{}x\n", "- ".repeat(10_001)),
         "TFC0011",
     );
+}
+
+/// A `handler.config` nested as deep as the parser allows is legal for
+/// Cortex (its reader allows 10000 levels, cortexlabs/yaml
+/// scannerc.go:939): the whole pipeline (schema, decoding, JSON, output)
+/// reads it without recursing on the depth, under the same memory limit.
+#[test]
+fn a_config_nested_to_the_depth_limit_is_checked() {
+    // the API list, the API, `handler` and `config` are four levels
+    let lists = cortex_tfc::yaml::MAX_DEPTH - 4;
+    let text = format!(
+        "- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n      path: s3://my-bucket/iris/\n    config:\n      deep:\n        {}x\n",
+        "- ".repeat(lists)
+    );
+    let dir = scratch("deep-config");
+    std::fs::write(dir.join("handler.py"), "class Handler:\n    pass\n").expect("write handler");
+    let file = dir.join("cortex.yaml");
+    std::fs::write(&file, &text).expect("write config");
+    let out = check_limited(&file);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // building writes it into the bundle, again without recursing
+    let store =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/store-valid-non-versioned/store");
+    std::fs::write(
+        &file,
+        text.replace("s3://my-bucket/iris/", "s3://models/iris/nn/"),
+    )
+    .expect("write config");
+    let out = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .args([
+            "build",
+            &file.display().to_string(),
+            "--store",
+            &store.display().to_string(),
+            "--out",
+        ])
+        .arg(dir.join("bundle"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // one level more is refused, on the innermost list
+    std::fs::write(
+        &file,
+        text.replacen("deep:\n        ", "deep:\n        - ", 1),
+    )
+    .expect("write config");
+    let out = check_limited(&file);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(first_code(&out), "TFC0011");
 }
 
 #[test]

@@ -97,9 +97,10 @@ fixed.";
 tab with spaces (two per level is the usual style for cortex.yaml).";
 
     MULTIPLE_DOCUMENTS = "TFC0006", "more than one YAML document",
-"cortex.yaml must hold exactly one YAML document: a single list of APIs. A
-second document (after a '---' line) is not read by Cortex. Merge the
-documents into one list.";
+"The file holds a second YAML document (after a '---' line). Cortex reads
+only the first document and ignores everything after it, so the APIs there
+are never deployed. This is a warning: move them into the first document's
+list of APIs, or delete the rest.";
 
     TOP_LEVEL_NOT_LIST = "TFC0007", "the top level is not a list",
 "cortex.yaml is a YAML list with one item per API, even for a single API.
@@ -121,9 +122,11 @@ meant to be edited. Remove one of the two.";
 kilobytes; a file this large is almost certainly not a configuration.";
 
     NESTING_TOO_DEEP = "TFC0011", "nesting is too deep",
-"Lists and mappings are nested deeper than the limit (64 levels). No Cortex
-field needs more than a handful of levels; the limit protects the checker
-from hostile input.";
+"Lists and mappings are nested deeper than the limit (5,000 levels; 255 for
+brackets written inline, a limit of the parser). Cortex's own YAML reader
+stops at 10,000. No Cortex field needs more than a handful of levels (a
+deeply nested handler.config is fine); the limit protects the checker from
+hostile input.";
 
     ALIAS_BUDGET = "TFC0012", "too many nodes",
 "The document expands to more nodes than the limit (250,000 nodes, counting
@@ -136,10 +139,12 @@ cortex-tfc stops before either. A real cortex.yaml is far below both.";
 "A mapping key is itself a list or a mapping (YAML '? ' complex keys, or a
 flow collection used as a key). Cortex configuration keys are strings.";
 
-    UNSUPPORTED_TAG = "TFC0014", "unsupported YAML tag",
-"The value carries a YAML tag cortex-tfc does not know. Only the core tags
-(!!str, !!int, !!float, !!bool, !!null, !!map, !!seq) are accepted; remove
-custom tags such as !Ref or !!binary.";
+    UNSUPPORTED_TAG = "TFC0014", "ignored YAML tag",
+"The value carries a YAML tag Cortex's reader does not resolve (a custom tag
+such as !Ref, or a collection tag that does not match the node). Cortex drops
+such tags silently and reads the value as written (a tagged scalar is a
+string), so this is a warning. Only !!str, !!int, !!float, !!bool, !!null,
+!!timestamp and !!binary change how a scalar is read.";
 
     UNKNOWN_ALIAS = "TFC0015", "alias to an unknown anchor",
 "An alias (*name) refers to an anchor (&name) that is not defined before it.
@@ -148,6 +153,11 @@ Define the anchor first, or fix the spelling.";
     INVALID_MERGE = "TFC0016", "invalid merge key",
 "A '<<' merge key must refer to a mapping, or to a list of mappings (usually
 through aliases: '<<: *defaults').";
+
+    TAG_MISMATCH = "TFC0017", "tagged value does not fit its tag",
+"The scalar carries a core tag its text cannot be read as, so Cortex's YAML
+reader refuses the whole file: '!!int 1.5' (a float is not an integer),
+'!!bool 1', '!!null x', or '!!binary' text that is not valid base64. An integer fits !!float. Remove the tag or fix the value.";
 
     UNKNOWN_FIELD = "TFC1001", "unknown field",
 "The field is not part of the Cortex 0.34 configuration at this level.

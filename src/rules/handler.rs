@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn cortex_env_names_are_reserved() {
         let text = api_yaml(
-            "    env:\n      MY_VAR: x\n      CORTEX_API_SPEC: y\n      a.b: z\n",
+            "    env:\n      MY_VAR: x\n      CORTEX_API_SPEC: v\n      a.b: z\n",
             "",
         );
         assert_eq!(

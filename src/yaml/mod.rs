@@ -1,14 +1,21 @@
-//! Span-keeping YAML parse.
+//! Span-keeping YAML parse, reading YAML as Cortex 0.34 reads it.
 //!
 //! Builds a small document tree from `saphyr-parser` events. Every node and
 //! every mapping key keeps its byte span, so later stages can point at the
 //! exact text. The builder is iterative (no recursion on input depth) and
 //! enforces the input limits: nesting depth and the total number of nodes,
 //! counting every copy an alias makes (alias bombs). Duplicate keys are
-//! reported, all of them, with the first definition as a secondary label.
+//! reported, all of them, with the first definition as a secondary label
+//! (a deliberate difference: Cortex keeps the last one silently).
 //!
-//! Scalars are resolved with the YAML 1.2 core schema (`yes` is a string,
-//! `1.0` a float); `<<` merge keys are honoured like Cortex's Go YAML reader.
+//! The meaning of the text is Cortex's: its fork of go-yaml v2 (see
+//! [`resolve`]) resolves plain scalars by YAML 1.1 rules, reads only the
+//! first document, ignores tags it does not know, decodes `!!binary`, and
+//! applies `<<` merge keys where they appear (`decode.go` `merge`).
+
+mod resolve;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 
@@ -16,6 +23,9 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::diag::{Diagnostic, codes};
 use crate::source::Span;
+
+use resolve::{CORE_PREFIX, Tagged, resolve_tagged};
+pub use resolve::{resolve_plain, yaml11_reading};
 
 /// Limits that keep hostile input cheap to reject.
 #[derive(Debug, Clone, Copy)]
@@ -28,10 +38,15 @@ pub struct Limits {
     pub max_commas: usize,
 }
 
+/// Nesting Cortex's reader accepts: go-yaml's scanner stops at 10000 levels
+/// (`scannerc.go` `max_flow_level`, `max_indents`). Ours stops a little
+/// earlier; no hand-written file comes near either.
+pub const MAX_DEPTH: usize = 5_000;
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_depth: 64,
+            max_depth: MAX_DEPTH,
             max_nodes: 250_000,
             max_commas: 100_000,
         }
@@ -42,6 +57,12 @@ impl Default for Limits {
 pub struct Node {
     pub value: Value,
     pub span: Span,
+    /// The text of a plain (unquoted, untagged) scalar that YAML 1.1 rules
+    /// resolved to something other than a string (`yes`, `010`, `~`), and
+    /// of a plain `<<`: what [`yaml11_reading`] explains. `None` for
+    /// strings, quoted or tagged scalars and collections (so that a large
+    /// document does not hold its text twice).
+    pub plain: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,9 +78,32 @@ pub enum Value {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
+    /// The key as a string: its value for a string key, its text as
+    /// written otherwise (`yes`, `010`, empty for a null key).
     pub key: String,
     pub key_span: Span,
+    /// The key as Cortex reads it: `Str` for a string key, `Bool` for
+    /// `yes:`, `Int` for `1:`... Cortex refuses non-string keys where it
+    /// wants strings (`interface_map.go` `StringKeysOnly`).
+    pub key_value: Value,
     pub value: Node,
+}
+
+impl Entry {
+    /// Whether the key is a string, as Cortex requires of field names and
+    /// `config` keys.
+    pub fn key_is_string(&self) -> bool {
+        matches!(self.key_value, Value::Str(_))
+    }
+
+    /// [`yaml11_reading`] for the key: how Cortex reads an unquoted
+    /// `yes:` or `1:` key, and how to quote it.
+    pub fn key_reading(&self) -> Option<String> {
+        if self.key_is_string() {
+            return None;
+        }
+        resolve::reading(&self.key, &self.key_value)
+    }
 }
 
 impl Node {
@@ -96,33 +140,73 @@ impl Node {
     }
 
     /// The JSON form of the document, for schema validation and decoding.
+    /// Iterative: a legal document may nest thousands of levels.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
-        match &self.value {
-            Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
-            // an integral float (`1.0`) is an integer to JSON Schema; make
-            // it one for decoding too
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(*f as i64),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.clone()),
-            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Map(entries) => J::Object(
-                entries
-                    .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
-                    .collect(),
-            ),
+        enum Work<'a> {
+            Visit(&'a Node),
+            Seq(usize),
+            Map(&'a [Entry]),
         }
+        let mut work = vec![Work::Visit(self)];
+        let mut done: Vec<J> = Vec::new();
+        while let Some(step) = work.pop() {
+            match step {
+                Work::Visit(node) => match &node.value {
+                    Value::Seq(items) => {
+                        work.push(Work::Seq(items.len()));
+                        work.extend(items.iter().rev().map(Work::Visit));
+                    }
+                    Value::Map(entries) => {
+                        work.push(Work::Map(entries));
+                        work.extend(entries.iter().rev().map(|e| Work::Visit(&e.value)));
+                    }
+                    scalar => done.push(scalar_json(scalar)),
+                },
+                Work::Seq(len) => {
+                    let items = done.split_off(done.len().saturating_sub(len));
+                    done.push(J::Array(items));
+                }
+                Work::Map(entries) => {
+                    let values = done.split_off(done.len().saturating_sub(entries.len()));
+                    let object = entries.iter().map(|e| e.key.clone()).zip(values);
+                    done.push(J::Object(object.collect()));
+                }
+            }
+        }
+        done.pop().unwrap_or(J::Null)
     }
 
+    /// Nodes in this tree (an alias of it costs that many). Iterative.
     fn size(&self) -> usize {
-        1 + match &self.value {
-            Value::Seq(items) => items.iter().map(Node::size).sum(),
-            Value::Map(entries) => entries.iter().map(|e| 1 + e.value.size()).sum(),
-            _ => 0,
+        let mut count = 0;
+        let mut work = vec![self];
+        while let Some(node) = work.pop() {
+            count += 1;
+            match &node.value {
+                Value::Seq(items) => work.extend(items),
+                Value::Map(entries) => {
+                    count += entries.len();
+                    work.extend(entries.iter().map(|e| &e.value));
+                }
+                _ => {}
+            }
         }
+        count
+    }
+}
+
+fn scalar_json(value: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        // an integral float (`1.0`) is an integer to JSON Schema; make
+        // it one for decoding too
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(*f as i64),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Value::Str(s) => J::String(s.clone()),
+        Value::Null | Value::Seq(_) | Value::Map(_) => J::Null,
     }
 }
 
@@ -134,8 +218,8 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Parses one YAML document. `text` must be the whole file; spans are byte
-/// offsets into it.
+/// Parses the first YAML document of `text`, the one Cortex reads. `text`
+/// must be the whole file; spans are byte offsets into it.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
     parse_observed(text, limits, &mut |_| {})
 }
@@ -214,6 +298,15 @@ impl CharOffsets {
     }
 }
 
+/// A mapping key read, waiting for its value.
+struct PendingKey {
+    text: String,
+    span: Span,
+    value: Value,
+    /// `<<` written plain (or tagged `!!merge`): a merge, not a key.
+    merge: bool,
+}
+
 /// A collection being built.
 enum Frame {
     Seq {
@@ -221,16 +314,103 @@ enum Frame {
         start: Span,
         anchor: usize,
     },
-    Map {
-        entries: Vec<Entry>,
-        /// Keys merged in through `<<`; explicit keys win over them.
-        merged: Vec<Entry>,
-        pending_key: Option<(String, Span)>,
-        /// Index of each key, once the mapping is large enough to need it.
-        index: HashMap<String, usize>,
-        start: Span,
-        anchor: usize,
-    },
+    Map(Box<MapFrame>),
+}
+
+struct MapFrame {
+    entries: Vec<Entry>,
+    /// Per entry: whether the key was written in this mapping (not only
+    /// merged in). Writing it twice is a duplicate; overriding a merged
+    /// value is what merging is for.
+    written: Vec<bool>,
+    pending_key: Option<PendingKey>,
+    /// Index of each key, once the mapping is large enough to need it.
+    index: HashMap<KeyId, usize>,
+    start: Span,
+    anchor: usize,
+}
+
+/// A key's identity as go-yaml's `map[interface{}]interface{}` sees it:
+/// `yes` and `true` are the same key, `1` and `"1"` are not.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyId {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(u64),
+    Str(String),
+}
+
+impl KeyId {
+    fn of(value: &Value) -> Self {
+        match value {
+            Value::Bool(b) => KeyId::Bool(*b),
+            Value::Int(i) => KeyId::Int(*i),
+            Value::Float(f) => KeyId::Float(f.to_bits()),
+            Value::Str(s) => KeyId::Str(s.clone()),
+            Value::Null | Value::Seq(_) | Value::Map(_) => KeyId::Null,
+        }
+    }
+}
+
+fn same_key(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        _ => false,
+    }
+}
+
+impl MapFrame {
+    fn new(start: Span, anchor: usize) -> Self {
+        Self {
+            entries: Vec::new(),
+            written: Vec::new(),
+            pending_key: None,
+            index: HashMap::new(),
+            start,
+            anchor,
+        }
+    }
+
+    /// Position of the entry with this key. Small mappings are scanned;
+    /// large ones get an index so a 100k-key mapping stays linear.
+    fn find(&mut self, key: &Value) -> Option<usize> {
+        if self.entries.len() < 16 {
+            return self
+                .entries
+                .iter()
+                .position(|e| same_key(&e.key_value, key));
+        }
+        if self.index.is_empty() {
+            for (i, e) in self.entries.iter().enumerate() {
+                self.index.entry(KeyId::of(&e.key_value)).or_insert(i);
+            }
+        }
+        self.index.get(&KeyId::of(key)).copied()
+    }
+
+    /// Sets `entry` as go-yaml's `SetMapIndex` does: replaces the value of
+    /// an existing key in place, or appends.
+    fn set(&mut self, entry: Entry, written: bool) {
+        match self.find(&entry.key_value) {
+            Some(i) => {
+                self.written[i] |= written;
+                self.entries[i] = entry;
+            }
+            None => {
+                if !self.index.is_empty() {
+                    self.index
+                        .insert(KeyId::of(&entry.key_value), self.entries.len());
+                }
+                self.entries.push(entry);
+                self.written.push(written);
+            }
+        }
+    }
 }
 
 type Fatal = Box<Diagnostic>;
@@ -283,21 +463,18 @@ impl<'a> Builder<'a> {
                 Event::DocumentStart(_) => {
                     self.documents += 1;
                     if self.documents > 1 {
-                        return Err(Box::new(
-                            Diagnostic::error(
-                                codes::MULTIPLE_DOCUMENTS,
-                                "the file holds more than one YAML document",
-                            )
-                            .at(span, "a second document starts here")
-                            .help("put every API in one list, in one document"),
-                        ));
+                        // Cortex parses one document and never looks
+                        // further (yaml.go `unmarshal` calls `parse` once):
+                        // not even a syntax error after here matters.
+                        self.diagnostics.push(later_documents(span));
+                        break;
                     }
                 }
                 Event::Scalar(text, style, anchor, tag) => {
                     (self.observe)(&text);
-                    let value = self.scalar(&text, style, tag.as_deref(), &span)?;
+                    let node = self.scalar(&text, style, tag.as_deref(), &span);
                     self.count(1, &span)?;
-                    self.push_node(Node { value, span }, anchor)?;
+                    self.push_node(node, anchor, false)?;
                 }
                 Event::Alias(id) => {
                     let Some((node, size)) = self.anchors.get(&id).cloned() else {
@@ -306,10 +483,10 @@ impl<'a> Builder<'a> {
                     self.count(size, &span)?;
                     // The copy keeps the anchor's spans: diagnostics about
                     // aliased values point at the text that wrote them.
-                    self.push_node(node, 0)?;
+                    self.push_node(node, 0, true)?;
                 }
                 Event::SequenceStart(anchor, tag) => {
-                    self.check_collection_tag(tag.as_deref(), "seq", &span)?;
+                    self.check_collection_tag(tag.as_deref(), "seq", &span);
                     self.open(
                         Frame::Seq {
                             items: Vec::new(),
@@ -320,16 +497,9 @@ impl<'a> Builder<'a> {
                     )?;
                 }
                 Event::MappingStart(anchor, tag) => {
-                    self.check_collection_tag(tag.as_deref(), "map", &span)?;
+                    self.check_collection_tag(tag.as_deref(), "map", &span);
                     self.open(
-                        Frame::Map {
-                            entries: Vec::new(),
-                            merged: Vec::new(),
-                            pending_key: None,
-                            index: HashMap::new(),
-                            start: span.clone(),
-                            anchor,
-                        },
+                        Frame::Map(Box::new(MapFrame::new(span.clone(), anchor))),
                         &span,
                     )?;
                 }
@@ -344,15 +514,13 @@ impl<'a> Builder<'a> {
         let at = self.offsets.byte(error.marker().index());
         let info = error.info();
         let diagnostic = if info.contains("recursion limit") {
+            // saphyr-parser counts flow levels in a byte
             Diagnostic::error(
                 codes::NESTING_TOO_DEEP,
-                format!(
-                    "lists and mappings are nested more than {} levels deep",
-                    self.limits.max_depth
-                ),
+                "brackets (`[ ]`, `{ }`) are nested more than 255 levels deep",
             )
             .at(at..at, "too deep here")
-            .help("no Cortex field needs this much nesting; check for runaway brackets")
+            .help("no Cortex field needs this much nesting; check for runaway brackets, or write the deepest levels in block style")
         } else if info.contains("unknown anchor") {
             unknown_alias(self.text, at)
         } else if info.contains("tab") {
@@ -377,7 +545,8 @@ impl<'a> Builder<'a> {
     fn open_flow_collection(&self) -> Option<&Span> {
         self.stack.iter().rev().find_map(|frame| {
             let start = match frame {
-                Frame::Seq { start, .. } | Frame::Map { start, .. } => start,
+                Frame::Seq { start, .. } => start,
+                Frame::Map(map) => &map.start,
             };
             (!start.is_empty()).then_some(start)
         })
@@ -433,19 +602,14 @@ impl<'a> Builder<'a> {
                 let last = items.last().map(|n| n.span.end);
                 (Value::Seq(items), start, anchor, last)
             }
-            Frame::Map {
-                mut entries,
-                merged,
-                start,
-                anchor,
-                ..
-            } => {
-                let last = entries.last().map(|e| e.value.span.end);
-                for entry in merged {
-                    if !entries.iter().any(|e| e.key == entry.key) {
-                        entries.push(entry);
-                    }
-                }
+            Frame::Map(map) => {
+                let MapFrame {
+                    entries,
+                    start,
+                    anchor,
+                    ..
+                } = *map;
+                let last = entries.iter().map(|e| e.value.span.end).max();
                 (Value::Map(entries), start, anchor, last)
             }
         };
@@ -459,11 +623,12 @@ impl<'a> Builder<'a> {
         let node = Node {
             value,
             span: start.start..end,
+            plain: None,
         };
-        self.push_node(node, anchor)
+        self.push_node(node, anchor, false)
     }
 
-    fn push_node(&mut self, node: Node, anchor: usize) -> Result<(), Fatal> {
+    fn push_node(&mut self, node: Node, anchor: usize, alias: bool) -> Result<(), Fatal> {
         if anchor != 0 {
             let size = node.size();
             self.anchors.insert(anchor, (node.clone(), size));
@@ -477,23 +642,19 @@ impl<'a> Builder<'a> {
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { pending_key, .. }) => match pending_key.take() {
-                None => self.take_key(node),
-                Some((key, key_span)) => {
-                    self.add_entry(key, key_span, node);
+            Some(Frame::Map(map)) => match map.pending_key.take() {
+                None => self.take_key(node, alias),
+                Some(key) => {
+                    self.add_entry(key, node);
                     Ok(())
                 }
             },
         }
     }
 
-    fn take_key(&mut self, node: Node) -> Result<(), Fatal> {
-        let key = match node.value {
-            Value::Str(s) => s,
-            Value::Null => String::new(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => f.to_string(),
+    fn take_key(&mut self, node: Node, alias: bool) -> Result<(), Fatal> {
+        let text = match &node.value {
+            Value::Str(s) => s.clone(),
             Value::Seq(_) | Value::Map(_) => {
                 return Err(Box::new(
                     Diagnostic::error(codes::COMPLEX_KEY, "a mapping key must be a plain value")
@@ -501,60 +662,73 @@ impl<'a> Builder<'a> {
                     .help("write keys as plain strings; Cortex configuration keys are field names"),
                 ));
             }
+            // a non-string key keeps its text as written
+            other => node
+                .plain
+                .as_deref()
+                .map_or_else(|| shown_scalar(other), str::to_owned),
         };
-        if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
-            *pending_key = Some((key, node.span));
+        // decode.go `isMerge`: a scalar `<<` that is plain or tagged
+        // `!!merge` (an alias of one is not a merge)
+        let merge = !alias && node.plain.as_deref() == Some(MERGE_KEY);
+        if let Some(Frame::Map(map)) = self.stack.last_mut() {
+            map.pending_key = Some(PendingKey {
+                text,
+                span: node.span,
+                value: node.value,
+                merge,
+            });
         }
         Ok(())
     }
 
-    fn add_entry(&mut self, key: String, key_span: Span, value: Node) {
-        if key == MERGE_KEY {
-            self.merge(key_span, value);
+    fn add_entry(&mut self, key: PendingKey, value: Node) {
+        if key.merge {
+            self.merge(key.span, value);
             return;
         }
-        let Some(Frame::Map { entries, index, .. }) = self.stack.last_mut() else {
+        let Some(Frame::Map(map)) = self.stack.last_mut() else {
             return;
         };
-        // Small mappings are scanned; large ones get an index so a
-        // 100k-key mapping stays linear.
-        let existing = if entries.len() < 16 {
-            entries.iter().position(|e| e.key == key)
-        } else {
-            if index.is_empty() {
-                for (i, e) in entries.iter().enumerate() {
-                    index.entry(e.key.clone()).or_insert(i);
-                }
+        if let Some(first) = map.find(&key.value).filter(|&i| map.written[i]) {
+            let first = &map.entries[first];
+            let mut d = Diagnostic::error(
+                codes::DUPLICATE_KEY,
+                if key.text.is_empty() {
+                    "duplicate empty (null) key".to_owned()
+                } else {
+                    format!("duplicate key `{}`", key.text)
+                },
+            )
+            .at(key.span, "defined again here")
+            .also(first.key_span.clone(), "first defined here")
+            .help("remove one of them; Cortex would silently keep only the last value");
+            if first.key != key.text {
+                // `yes` and `on`, `1` and `01`: one key once resolved
+                d = d.note(format!(
+                    "Cortex's YAML reader (YAML 1.1) reads `{}` and `{}` as the same key, {}",
+                    first.key,
+                    key.text,
+                    shown_key(&key.value)
+                ));
             }
-            index.get(&key).copied()
-        };
-        if let Some(first) = existing {
-            let first_span = entries[first].key_span.clone();
-            self.diagnostics.push(
-                Diagnostic::error(
-                    codes::DUPLICATE_KEY,
-                    if key.is_empty() {
-                        "duplicate empty (null) key".to_owned()
-                    } else {
-                        format!("duplicate key `{key}`")
-                    },
-                )
-                .at(key_span, "defined again here")
-                .also(first_span, "first defined here")
-                .help("remove one of them; Cortex would silently keep only the last value"),
-            );
+            self.diagnostics.push(d);
             return;
         }
-        if !index.is_empty() {
-            index.insert(key.clone(), entries.len());
-        }
-        entries.push(Entry {
-            key,
-            key_span,
-            value,
-        });
+        map.set(
+            Entry {
+                key: key.text,
+                key_span: key.span,
+                key_value: key.value,
+                value,
+            },
+            true,
+        );
     }
 
+    /// decode.go `merge`: the mapping's entries are set at this point, over
+    /// any key written before; a list of mappings is applied last to first,
+    /// so that the first one wins.
     fn merge(&mut self, key_span: Span, value: Node) {
         let found = value.type_name();
         let sources: Vec<Node> = match value.value {
@@ -565,71 +739,125 @@ impl<'a> Builder<'a> {
                     Diagnostic::error(codes::INVALID_MERGE, "a `<<` merge key needs a mapping")
                         .at(value.span.clone(), format!("found {found}"))
                         .also(key_span, "merge key")
-                        .help("write `<<: *anchor` where the anchor names a mapping"),
+                        .help("write `<<: *anchor` where the anchor names a mapping, or `<<: [*a, *b]`"),
                 );
                 return;
             }
         };
-        let Some(Frame::Map { merged, .. }) = self.stack.last_mut() else {
+        let Some(Frame::Map(map)) = self.stack.last_mut() else {
             return;
         };
-        // Earlier sources win over later ones, as the YAML merge spec says.
-        for source in sources {
+        for source in sources.into_iter().rev() {
             if let Value::Map(entries) = source.value {
                 for entry in entries {
-                    if !merged.iter().any(|e| e.key == entry.key) {
-                        merged.push(entry);
-                    }
+                    map.set(entry, false);
                 }
             }
         }
     }
 
-    fn check_collection_tag(
-        &self,
-        tag: Option<&Tag>,
-        expected: &str,
-        span: &Span,
-    ) -> Result<(), Fatal> {
-        match tag {
-            None => Ok(()),
-            Some(tag) if tag.is_yaml_core_schema() && tag.suffix == expected => Ok(()),
-            Some(tag) => Err(unsupported_tag(tag, span)),
+    /// go-yaml ignores every tag on a mapping or a list; one that does not
+    /// say what the node is gets a warning.
+    fn check_collection_tag(&mut self, tag: Option<&Tag>, expected: &str, span: &Span) {
+        let Some(tag) = tag else { return };
+        if full_tag(tag) != format!("{CORE_PREFIX}{expected}") {
+            self.diagnostics.push(ignored_tag(tag, span));
         }
     }
 
-    fn scalar(
-        &self,
-        text: &str,
-        style: ScalarStyle,
-        tag: Option<&Tag>,
-        span: &Span,
-    ) -> Result<Value, Fatal> {
+    fn scalar(&mut self, text: &str, style: ScalarStyle, tag: Option<&Tag>, span: &Span) -> Node {
+        let node = |value, plain| Node {
+            value,
+            span: span.clone(),
+            plain,
+        };
         let Some(tag) = tag else {
-            return Ok(if style == ScalarStyle::Plain {
-                resolve_plain(text)
+            return if style == ScalarStyle::Plain {
+                let value = resolve_plain(text);
+                let keep = !matches!(value, Value::Str(_)) || text == MERGE_KEY;
+                node(value, keep.then(|| text.into()))
             } else {
-                Value::Str(text.to_owned())
-            });
+                node(Value::Str(text.to_owned()), None)
+            };
         };
-        if !tag.is_yaml_core_schema() {
-            // A lone `!` is the non-specific tag: "treat as a string".
-            if tag.handle == "!" && tag.suffix.is_empty() {
-                return Ok(Value::Str(text.to_owned()));
-            }
-            return Err(unsupported_tag(tag, span));
+        let full = full_tag(tag);
+        // `!!merge <<` is the merge key, exactly like a plain `<<`
+        if full == format!("{CORE_PREFIX}merge") && text == MERGE_KEY {
+            return node(Value::Str(text.to_owned()), Some(text.into()));
         }
-        let resolved = resolve_plain(text);
-        let value = match (tag.suffix.as_str(), resolved) {
-            ("str", _) => Value::Str(text.to_owned()),
-            ("null", v @ Value::Null)
-            | ("bool", v @ Value::Bool(_))
-            | ("int", v @ Value::Int(_))
-            | ("float", v @ Value::Float(_)) => v,
-            ("float", Value::Int(i)) => Value::Float(i as f64),
-            _ => return Err(unsupported_tag(tag, span)),
-        };
-        Ok(value)
+        match resolve_tagged(&full, text) {
+            Tagged::Value(value) => node(value, None),
+            Tagged::Ignored => {
+                // the non-specific tag `!` means "a string": nothing to say
+                if full != "!" {
+                    self.diagnostics.push(ignored_tag(tag, span));
+                }
+                node(Value::Str(text.to_owned()), None)
+            }
+            Tagged::Refused(why) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::TAG_MISMATCH,
+                        format!("Cortex's YAML reader refuses this value: {why}"),
+                    )
+                    .at(span.clone(), format!("tagged {}", shown_tag(tag)))
+                    .help("remove the tag, or write a value of the tagged type"),
+                );
+                node(Value::Str(text.to_owned()), None)
+            }
+        }
+    }
+}
+
+/// The warning for a second `---` document.
+fn later_documents(span: Span) -> Diagnostic {
+    Diagnostic::warning(
+        codes::MULTIPLE_DOCUMENTS,
+        "the file holds more than one YAML document; Cortex reads only the first",
+    )
+    .at(
+        span,
+        "a second document starts here; nothing from here on is read",
+    )
+    .help("put every API in one list in the first document, or delete the rest")
+}
+
+/// The tag as go-yaml compares it: handle and suffix joined
+/// (`tag:yaml.org,2002:int`, `!Ref`, `!`).
+fn full_tag(tag: &Tag) -> String {
+    format!("{}{}", tag.handle, tag.suffix)
+}
+
+fn ignored_tag(tag: &Tag, span: &Span) -> Diagnostic {
+    Diagnostic::warning(
+        codes::UNSUPPORTED_TAG,
+        format!("the YAML tag `{}` is ignored by Cortex", shown_tag(tag)),
+    )
+    .at(span.clone(), "tagged value")
+    .help("Cortex's YAML reader drops tags it does not know and reads the value as written; remove the tag")
+}
+
+/// A resolved non-string key in words.
+fn shown_key(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Int(i) => format!("the integer {i}"),
+        Value::Float(f) => format!("the number {f}"),
+        Value::Str(s) => format!("the string \"{s}\""),
+        Value::Seq(_) | Value::Map(_) => String::new(),
+    }
+}
+
+/// A resolved scalar written back as text (for keys that were tagged).
+fn shown_scalar(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Str(s) => s.clone(),
+        Value::Seq(_) | Value::Map(_) => String::new(),
     }
 }
 
@@ -639,17 +867,6 @@ fn shown_tag(tag: &Tag) -> String {
         "tag:yaml.org,2002:" => format!("!!{}", tag.suffix),
         handle => format!("{handle}{}", tag.suffix),
     }
-}
-
-fn unsupported_tag(tag: &Tag, span: &Span) -> Fatal {
-    Box::new(
-        Diagnostic::error(
-            codes::UNSUPPORTED_TAG,
-            format!("unsupported YAML tag `{}`", shown_tag(tag)),
-        )
-        .at(span.clone(), "tagged value")
-        .help("remove the tag; only the core tags !!str, !!int, !!float, !!bool, !!null, !!map and !!seq fit their values"),
-    )
 }
 
 /// The tab the scanner complained about: it reports the token before or
@@ -693,216 +910,5 @@ fn unknown_alias(text: &str, at: usize) -> Diagnostic {
     match crate::diag::suggest(name, anchors.iter().copied()) {
         Some(s) => d.help(format!("did you mean `*{s}`?")),
         None => d.help("define the anchor (`&name`) on a value before the alias that uses it"),
-    }
-}
-
-/// YAML 1.2 core-schema resolution of a plain scalar.
-pub fn resolve_plain(text: &str) -> Value {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Value::Float(f64::INFINITY);
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        _ => {}
-    }
-    if let Some(value) = resolve_int(text) {
-        return value;
-    }
-    if is_core_float(text) {
-        if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
-        }
-    }
-    Value::Str(text.to_owned())
-}
-
-fn resolve_int(text: &str) -> Option<Value> {
-    let (digits, radix) = if let Some(hex) = text.strip_prefix("0x") {
-        (hex, 16)
-    } else if let Some(oct) = text.strip_prefix("0o") {
-        (oct, 8)
-    } else {
-        let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-        if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        return Some(match text.parse::<i64>() {
-            Ok(i) => Value::Int(i),
-            // Beyond int64: keep the magnitude as a float rather than fail.
-            Err(_) => Value::Float(text.parse::<f64>().ok()?),
-        });
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    Some(match i64::from_str_radix(digits, radix) {
-        Ok(i) => Value::Int(i),
-        Err(_) => Value::Str(text.to_owned()),
-    })
-}
-
-/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
-fn is_core_float(text: &str) -> bool {
-    let s = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let (int_part, frac_part) = match mantissa.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (mantissa, None),
-    };
-    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = match frac_part {
-        Some(f) => digits(int_part) && digits(f) && !(int_part.is_empty() && f.is_empty()),
-        None => !int_part.is_empty() && digits(int_part),
-    };
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-        !e.is_empty() && digits(e)
-    });
-    mantissa_ok && exponent_ok
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_ok(text: &str) -> Node {
-        let parsed = parse(text, Limits::default());
-        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
-        parsed.root.expect("a document")
-    }
-
-    fn first_code(text: &str, limits: Limits) -> &'static str {
-        let parsed = parse(text, limits);
-        parsed
-            .diagnostics
-            .first()
-            .map_or("none", |d| d.code.as_str())
-    }
-
-    #[test]
-    fn resolves_core_schema_scalars() {
-        assert_eq!(resolve_plain("~"), Value::Null);
-        assert_eq!(resolve_plain("True"), Value::Bool(true));
-        assert_eq!(resolve_plain("yes"), Value::Str("yes".into()));
-        assert_eq!(resolve_plain("-12"), Value::Int(-12));
-        assert_eq!(resolve_plain("0x1f"), Value::Int(31));
-        assert_eq!(resolve_plain("1.5e3"), Value::Float(1500.0));
-        assert_eq!(resolve_plain(".5"), Value::Float(0.5));
-        assert_eq!(resolve_plain("500m"), Value::Str("500m".into()));
-        assert_eq!(resolve_plain("1e"), Value::Str("1e".into()));
-        assert_eq!(resolve_plain("."), Value::Str(".".into()));
-    }
-
-    #[test]
-    fn keeps_spans_of_keys_and_values_in_bytes() {
-        let text = "- name: \"é-x\"\n  kind: AsyncAPI\n";
-        let root = parse_ok(text);
-        let Value::Seq(items) = &root.value else {
-            panic!("a list")
-        };
-        let kind = items[0].entry("kind").expect("kind");
-        assert_eq!(&text[kind.key_span.clone()], "kind");
-        assert_eq!(&text[kind.value.span.clone()], "AsyncAPI");
-        let name = items[0].get("name").expect("name");
-        assert_eq!(&text[name.span.clone()], "\"é-x\"");
-    }
-
-    #[test]
-    fn flow_collections_span_their_brackets() {
-        let text = "a: {b: [1, 2]}\n";
-        let root = parse_ok(text);
-        let a = root.get("a").expect("a");
-        assert_eq!(&text[a.span.clone()], "{b: [1, 2]}");
-        assert_eq!(&text[a.get("b").expect("b").span.clone()], "[1, 2]");
-    }
-
-    #[test]
-    fn reports_every_duplicate_key_with_the_first_definition() {
-        let text = "a: 1\nb: 2\na: 3\nb: 4\n";
-        let parsed = parse(text, Limits::default());
-        assert_eq!(parsed.diagnostics.len(), 2);
-        let d = &parsed.diagnostics[0];
-        assert_eq!(d.code, codes::DUPLICATE_KEY);
-        assert_eq!(d.primary.as_ref().map(|l| l.span.clone()), Some(10..11));
-        assert_eq!(d.secondary[0].span, 0..1);
-        // the first value is kept
-        assert_eq!(
-            parsed
-                .root
-                .and_then(|r| r.get("a").cloned())
-                .map(|n| n.value),
-            Some(Value::Int(1))
-        );
-    }
-
-    #[test]
-    fn merge_keys_fill_in_missing_fields_only() {
-        let root = parse_ok("base: &b {x: 1, y: 2}\nitem:\n  <<: *b\n  y: 3\n");
-        let item = root.get("item").expect("item");
-        assert_eq!(item.get("x").map(|n| &n.value), Some(&Value::Int(1)));
-        assert_eq!(item.get("y").map(|n| &n.value), Some(&Value::Int(3)));
-        assert!(item.get("<<").is_none());
-    }
-
-    #[test]
-    fn alias_bomb_hits_the_node_budget() {
-        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
-        for i in 1..10 {
-            let prev = i - 1;
-            text.push_str(&format!(
-                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
-            ));
-        }
-        assert_eq!(first_code(&text, Limits::default()), "TFC0012");
-    }
-
-    #[test]
-    fn deep_nesting_is_refused() {
-        let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert_eq!(first_code(&text, Limits::default()), "TFC0011");
-    }
-
-    #[test]
-    fn input_errors_have_codes() {
-        let limits = Limits::default();
-        assert_eq!(first_code("a:\n\tb: 1\n", limits), "TFC0005");
-        assert_eq!(first_code("a: [1, 2\nb: 3\n", limits), "TFC0004");
-        assert_eq!(first_code("- a\n---\n- b\n", limits), "TFC0006");
-        assert_eq!(first_code("a: !Ref x\n", limits), "TFC0014");
-        assert_eq!(first_code("a: *nope\n", limits), "TFC0015");
-        assert_eq!(first_code("? [a]\n: 1\n", limits), "TFC0013");
-        assert_eq!(first_code("a:\n  <<: 3\n", limits), "TFC0016");
-    }
-
-    #[test]
-    fn core_tags_convert_values() {
-        let root = parse_ok("a: !!str 123\nb: !!float 1\n");
-        assert_eq!(
-            root.get("a").map(|n| &n.value),
-            Some(&Value::Str("123".into()))
-        );
-        assert_eq!(root.get("b").map(|n| &n.value), Some(&Value::Float(1.0)));
-    }
-}
-
-#[cfg(test)]
-mod limit_tests {
-    use super::*;
-
-    #[test]
-    fn a_huge_flow_list_is_refused_before_parsing() {
-        let text = format!("- [{}]\n", vec!["1"; 200_000].join(","));
-        let parsed = parse(&text, Limits::default());
-        assert_eq!(parsed.diagnostics.len(), 1);
-        assert_eq!(parsed.diagnostics[0].code, codes::ALIAS_BUDGET);
-        let at = parsed.diagnostics[0].primary.as_ref().map(|l| l.span.start);
-        assert_eq!(at, text.match_indices(',').nth(100_000).map(|(i, _)| i));
     }
 }

@@ -1,0 +1,592 @@
+//! Tests of the YAML reader. Where a test encodes Cortex's behaviour it
+//! cites the line of cortexlabs/yaml at 581aea36a2e4 (the go-yaml v2 fork
+//! Cortex 0.34's go.mod pins) that decides it; the expected values were
+//! compared with that library's own output for the same text.
+
+use super::*;
+
+fn parse_ok(text: &str) -> Node {
+    let parsed = parse(text, Limits::default());
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    parsed.root.expect("a document")
+}
+
+fn first_code(text: &str, limits: Limits) -> &'static str {
+    let parsed = parse(text, limits);
+    parsed
+        .diagnostics
+        .first()
+        .map_or("none", |d| d.code.as_str())
+}
+
+fn value_of(text: &str, key: &str) -> Value {
+    let root = parse_ok(text);
+    root.get(key).map(|n| n.value.clone()).expect("the key")
+}
+
+fn keys(node: &Node) -> Vec<(String, Value)> {
+    match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|e| (e.key.clone(), e.value.value.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn s(text: &str) -> Value {
+    Value::Str(text.to_owned())
+}
+
+/// Plain scalars as go-yaml v2 resolves them into `interface{}`.
+#[test]
+fn plain_scalars_resolve_as_go_yaml_v2() {
+    use Value::{Bool, Float, Int, Null};
+    let table: &[(&str, Value)] = &[
+        // resolve.go:32-48 resolveMapList: YAML 1.1 booleans, nulls, .inf/.nan
+        ("y", Bool(true)),
+        ("Y", Bool(true)),
+        ("yes", Bool(true)),
+        ("Yes", Bool(true)),
+        ("YES", Bool(true)),
+        ("yEs", s("yEs")),
+        ("n", Bool(false)),
+        ("N", Bool(false)),
+        ("no", Bool(false)),
+        ("No", Bool(false)),
+        ("NO", Bool(false)),
+        ("true", Bool(true)),
+        ("True", Bool(true)),
+        ("TRUE", Bool(true)),
+        ("tRue", s("tRue")),
+        ("false", Bool(false)),
+        ("FALSE", Bool(false)),
+        ("on", Bool(true)),
+        ("On", Bool(true)),
+        ("ON", Bool(true)),
+        ("oN", s("oN")),
+        ("off", Bool(false)),
+        ("Off", Bool(false)),
+        ("OFF", Bool(false)),
+        ("~", Null),
+        ("null", Null),
+        ("Null", Null),
+        ("NULL", Null),
+        ("nULL", s("nULL")),
+        ("", Null),
+        (".inf", Float(f64::INFINITY)),
+        (".Inf", Float(f64::INFINITY)),
+        ("+.INF", Float(f64::INFINITY)),
+        ("-.inf", Float(f64::NEG_INFINITY)),
+        ("-.Inf", Float(f64::NEG_INFINITY)),
+        ("inf", s("inf")),
+        ("NaN", s("NaN")),
+        ("Infinity", s("Infinity")),
+        (".nAn", s(".nAn")),
+        // resolve.go:150-157: `_` removed, then strconv.ParseInt(plain, 0, 64)
+        ("010", Int(8)),
+        ("-010", Int(-8)),
+        ("0777", Int(511)),
+        ("0", Int(0)),
+        ("00", Int(0)),
+        ("-0", Int(0)),
+        ("+5", Int(5)),
+        ("-5", Int(-5)),
+        ("0b11", Int(3)),
+        ("-0b11", Int(-3)),
+        ("0B11", Int(3)),
+        ("0x1F", Int(31)),
+        ("0X1F", Int(31)),
+        ("-0x1F", Int(-31)),
+        ("+0x1F", Int(31)),
+        ("0o17", Int(15)),
+        ("0O17", Int(15)),
+        ("1_000", Int(1000)),
+        ("1__0", Int(10)),
+        ("1_", Int(1)),
+        ("0x_1F", Int(31)),
+        ("+_5", Int(5)),
+        ("9223372036854775807", Int(i64::MAX)),
+        ("-9223372036854775808", Int(i64::MIN)),
+        ("0x7FFFFFFFFFFFFFFF", Int(i64::MAX)),
+        ("-0x8000000000000000", Int(i64::MIN)),
+        // resolve.go:169-178: then `0b` and a signed binary number
+        ("0b-101", Int(-5)),
+        ("0b+11", Int(3)),
+        ("0b-", s("0b-")),
+        ("0B-1", s("0B-1")),
+        ("-0b-1", s("-0b-1")),
+        ("0b", s("0b")),
+        ("0b2", s("0b2")),
+        ("0x", s("0x")),
+        ("_1", s("_1")),
+        ("_", s("_")),
+        ("+", s("+")),
+        // resolve.go:159-161: beyond int64, ParseUint gives a uint64 (kept
+        // here as the nearest float); beyond uint64, a hex value is a string
+        ("9223372036854775808", Float(9_223_372_036_854_775_808.0)),
+        ("18446744073709551615", Float(18_446_744_073_709_551_615.0)),
+        ("0xFFFFFFFFFFFFFFFF", Float(18_446_744_073_709_551_615.0)),
+        ("0x10000000000000000", s("0x10000000000000000")),
+        ("-0x8000000000000001", s("-0x8000000000000001")),
+        // resolve.go:163-167: then yamlStyleFloat and ParseFloat
+        ("18446744073709551616", Float(18_446_744_073_709_551_616.0)),
+        ("-9223372036854775809", Float(-9_223_372_036_854_775_809.0)),
+        ("08", Float(8.0)),
+        ("09", Float(9.0)),
+        ("0778", Float(778.0)),
+        ("07.5", Float(7.5)),
+        ("00.5", Float(0.5)),
+        ("1.0", Float(1.0)),
+        ("1.", Float(1.0)),
+        ("0.", Float(0.0)),
+        ("+.5", Float(0.5)),
+        ("-.5", Float(-0.5)),
+        ("1e3", Float(1000.0)),
+        ("1E3", Float(1000.0)),
+        ("1e+3", Float(1000.0)),
+        ("1e-3", Float(0.001)),
+        ("1.5e3", Float(1500.0)),
+        ("12_34.5_6", Float(1234.56)),
+        ("1_000e3", Float(1.0e6)),
+        ("1e-400", Float(0.0)),
+        ("1e400", s("1e400")),
+        ("-1e400", s("-1e400")),
+        ("1e", s("1e")),
+        ("1e3.5", s("1e3.5")),
+        ("12e", s("12e")),
+        ("0x1p3", s("0x1p3")),
+        // resolve.go:132-137: a leading `.` goes to ParseFloat as written
+        (".5", Float(0.5)),
+        (".5e3", Float(500.0)),
+        (".5_0", Float(0.5)),
+        (".1e-400", Float(0.0)),
+        (".5e400", s(".5e400")),
+        ("._5", s("._5")),
+        (".", s(".")),
+        // resolve.go:142-148 and decode.go:474: timestamps stay strings
+        ("2021-03-04", s("2021-03-04")),
+        ("2021-03-04T10:00:00Z", s("2021-03-04T10:00:00Z")),
+        ("2001-12-14 21:59:43.10 -5", s("2001-12-14 21:59:43.10 -5")),
+        // resolve.go:124: no base-60 numbers
+        ("1:20", s("1:20")),
+        ("190:20:30", s("190:20:30")),
+        ("500m", s("500m")),
+        ("1Gi", s("1Gi")),
+        ("<<", s("<<")),
+    ];
+    for (text, expected) in table {
+        let got = resolve_plain(text);
+        let same = match (&got, expected) {
+            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
+        };
+        assert!(same, "`{text}`: expected {expected:?}, got {got:?}");
+    }
+    assert!(matches!(resolve_plain(".nan"), Value::Float(f) if f.is_nan()));
+    assert!(matches!(resolve_plain(".NaN"), Value::Float(f) if f.is_nan()));
+}
+
+#[test]
+fn quoted_scalars_are_strings_and_keep_no_plain_text() {
+    let root = parse_ok("a: 'yes'\nb: \"010\"\nc: yes\nd: |\n  on\n");
+    assert_eq!(root.get("a").map(|n| &n.value), Some(&s("yes")));
+    assert_eq!(root.get("b").map(|n| &n.value), Some(&s("010")));
+    assert_eq!(root.get("d").map(|n| &n.value), Some(&s("on\n")));
+    assert_eq!(root.get("a").and_then(|n| n.plain.as_deref()), None);
+    assert_eq!(
+        root.get("c").and_then(|n| n.plain.clone()),
+        Some("yes".into())
+    );
+    assert_eq!(root.get("c").map(|n| &n.value), Some(&Value::Bool(true)));
+}
+
+/// resolve.go:86-110 (`resolve` with a tag) and decode.go:411-425.
+#[test]
+fn core_tags_resolve_as_go_yaml_does() {
+    assert_eq!(value_of("a: !!str 010\n", "a"), s("010"));
+    assert_eq!(value_of("a: !!int \"12\"\n", "a"), Value::Int(12));
+    assert_eq!(value_of("a: !!float 1\n", "a"), Value::Float(1.0));
+    assert_eq!(value_of("a: !!float \"0x10\"\n", "a"), Value::Float(16.0));
+    assert_eq!(value_of("a: !!bool yes\n", "a"), Value::Bool(true));
+    assert_eq!(value_of("a: !!bool \"true\"\n", "a"), Value::Bool(true));
+    assert_eq!(value_of("a: !!null \"\"\n", "a"), Value::Null);
+    assert_eq!(value_of("a: !!str\n", "a"), s(""));
+    assert_eq!(
+        value_of("a: !!timestamp 2001-01-01\n", "a"),
+        s("2001-01-01")
+    );
+    assert_eq!(value_of("a: !!timestamp 2001-1-1\n", "a"), s("2001-1-1"));
+    assert_eq!(
+        value_of("a: !!timestamp 2000-02-29\n", "a"),
+        s("2000-02-29")
+    );
+    assert_eq!(
+        value_of("a: !!timestamp 2001-12-14t21:59:43.10-05:00\n", "a"),
+        s("2001-12-14t21:59:43.10-05:00")
+    );
+    assert_eq!(
+        value_of("a: !!timestamp 2001-12-14 21:59:43.10\n", "a"),
+        s("2001-12-14 21:59:43.10")
+    );
+    // the non-specific tag makes a string (parserc.go: `!` is plain-implicit
+    // and not resolvable)
+    assert_eq!(value_of("a: ! yes\n", "a"), s("yes"));
+}
+
+#[test]
+fn a_tag_that_does_not_fit_is_an_error_on_the_value() {
+    for (text, value) in [
+        ("a: !!int 1.5\n", "!!int 1.5"),
+        ("a: !!bool 1\n", "!!bool 1"),
+        ("a: !!null x\n", "!!null x"),
+        ("a: !!timestamp x\n", "!!timestamp x"),
+        ("a: !!timestamp 2001-02-30\n", "!!timestamp 2001-02-30"),
+        ("a: !!timestamp 2001-13-01\n", "!!timestamp 2001-13-01"),
+        ("a: !!int\n", "!!int"),
+        ("a: !!int 1e3\n", "!!int 1e3"),
+        // a uint64 is not converted to float (resolve.go:96-106)
+        (
+            "a: !!float 18446744073709551615\n",
+            "!!float 18446744073709551615",
+        ),
+        ("a: !!binary aGVsbG8\n", "!!binary aGVsbG8"),
+        ("a: !!binary \"aGVs bG8=\"\n", "!!binary \"aGVs bG8=\""),
+    ] {
+        let parsed = parse(text, Limits::default());
+        assert_eq!(parsed.diagnostics.len(), 1, "{text}");
+        let d = &parsed.diagnostics[0];
+        assert_eq!(d.code, codes::TAG_MISMATCH, "{text}");
+        assert!(d.is_error());
+        let span = d.primary.as_ref().map(|l| l.span.clone());
+        assert_eq!(span, Some(3..3 + value.len()), "{text}");
+    }
+}
+
+/// decode.go:419-424: `!!binary` is decoded from base64 into a string.
+#[test]
+fn binary_decodes_to_a_string() {
+    assert_eq!(value_of("a: !!binary aGVsbG8=\n", "a"), s("hello"));
+    assert_eq!(value_of("a: !!binary |\n  aGVs\n  bG8=\n", "a"), s("hello"));
+    assert_eq!(value_of("a: !!binary \"aGk=\"\n", "a"), s("hi"));
+    assert_eq!(value_of("a: !!binary \"\"\n", "a"), s(""));
+}
+
+/// resolve.go:77-84 `resolvableTag`; decode.go `mapping`/`sequence` never
+/// look at the tag: Cortex reads the value as written.
+#[test]
+fn unknown_tags_are_ignored_with_a_warning() {
+    let parsed = parse(
+        "a: !Ref x\nb: !!seq {c: 1}\nd: !!map x\n",
+        Limits::default(),
+    );
+    let root = parsed.root.expect("a document");
+    assert_eq!(root.get("a").map(|n| &n.value), Some(&s("x")));
+    assert!(matches!(
+        root.get("b").map(|n| &n.value),
+        Some(Value::Map(_))
+    ));
+    assert_eq!(root.get("d").map(|n| &n.value), Some(&s("x")));
+    let found: Vec<_> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.code,
+                d.is_error(),
+                d.primary.as_ref().map(|l| l.span.start),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (codes::UNSUPPORTED_TAG, false, Some(3)),
+            (codes::UNSUPPORTED_TAG, false, Some(13)),
+            (codes::UNSUPPORTED_TAG, false, Some(29)),
+        ]
+    );
+}
+
+/// yaml.go:142: `unmarshal` parses one document and stops; nothing after
+/// the second `---`, not even a syntax error, is read.
+#[test]
+fn only_the_first_document_is_read() {
+    let text = "- 1\n---\n- [\n";
+    let parsed = parse(text, Limits::default());
+    let root = parsed.root.expect("the first document");
+    assert!(matches!(&root.value, Value::Seq(items) if items.len() == 1));
+    assert_eq!(parsed.diagnostics.len(), 1);
+    let d = &parsed.diagnostics[0];
+    assert_eq!(d.code, codes::MULTIPLE_DOCUMENTS);
+    assert!(!d.is_error());
+    assert_eq!(d.primary.as_ref().map(|l| l.span.start), Some(4));
+}
+
+/// decode.go:670-672 and 794-819: a merge sets the merged keys at the point
+/// where `<<` is written, over keys written before it; keys written after
+/// it win.
+#[test]
+fn merge_applies_where_it_is_written() {
+    let root = parse_ok("base: &b {x: 1, y: 2}\nitem:\n  x: 0\n  <<: *b\n  y: 3\n");
+    let item = root.get("item").expect("item");
+    assert_eq!(
+        keys(item),
+        vec![("x".into(), Value::Int(1)), ("y".into(), Value::Int(3))]
+    );
+    // written before the merge: overwritten by it
+    let root = parse_ok("a: 1\n<<: {a: 2, b: 2}\nb: 3\n");
+    assert_eq!(
+        keys(&root),
+        vec![("a".into(), Value::Int(2)), ("b".into(), Value::Int(3))]
+    );
+}
+
+/// decode.go:803-816: a list of mappings is applied last to first, so the
+/// first mapping in the list wins; merges nest.
+#[test]
+fn merge_of_a_list_lets_the_first_mapping_win() {
+    let root = parse_ok("<<: [{a: 1}, {a: 2, b: 2}]\n");
+    assert_eq!(
+        keys(&root),
+        vec![("a".into(), Value::Int(1)), ("b".into(), Value::Int(2))]
+    );
+    let root = parse_ok("x: &a {k: 1}\nz: &c {<<: *a, m: 2}\nw: {<<: [*c, {k: 3}]}\n");
+    let w = root.get("w").expect("w");
+    assert_eq!(
+        keys(w),
+        vec![("k".into(), Value::Int(1)), ("m".into(), Value::Int(2))]
+    );
+}
+
+/// decode.go:821-823 `isMerge`: only a plain `<<` (or `!!merge <<`) merges.
+#[test]
+fn a_quoted_merge_key_is_an_ordinary_key() {
+    let root = parse_ok("\"<<\": {a: 1}\n");
+    assert_eq!(keys(&root).first().map(|k| k.0.clone()), Some("<<".into()));
+    let root = parse_ok("!!merge <<: {a: 1}\n");
+    assert_eq!(keys(&root), vec![("a".into(), Value::Int(1))]);
+}
+
+#[test]
+fn a_merge_needs_mappings() {
+    for text in ["<<: 3\n", "<<:\n", "<<: [{a: 1}, 3]\n", "<<: [[a]]\n"] {
+        let parsed = parse(text, Limits::default());
+        let d = parsed.diagnostics.first().expect("a diagnostic");
+        assert_eq!(d.code, codes::INVALID_MERGE, "{text}");
+        assert_eq!(d.secondary[0].span, 0..2, "{text}");
+    }
+    // an empty list merges nothing
+    assert!(keys(&parse_ok("<<: []\na: 1\n")).len() == 1);
+}
+
+#[test]
+fn a_key_both_merged_and_written_is_not_a_duplicate() {
+    let text = "b: &b {x: 1}\nc:\n  x: 2\n  <<: *b\nd:\n  <<: *b\n  x: 3\n";
+    let root = parse_ok(text);
+    assert_eq!(
+        root.get("c").and_then(|c| c.get("x")).map(|n| &n.value),
+        Some(&Value::Int(1))
+    );
+    assert_eq!(
+        root.get("d").and_then(|c| c.get("x")).map(|n| &n.value),
+        Some(&Value::Int(3))
+    );
+    // written twice around a merge: still a duplicate
+    let parsed = parse("x: 1\n<<: {x: 2}\nx: 3\n", Limits::default());
+    assert_eq!(parsed.diagnostics.len(), 1);
+    assert_eq!(parsed.diagnostics[0].code, codes::DUPLICATE_KEY);
+    assert_eq!(
+        parsed.diagnostics[0]
+            .primary
+            .as_ref()
+            .map(|l| l.span.clone()),
+        Some(16..17)
+    );
+}
+
+#[test]
+fn reports_every_duplicate_key_with_the_first_definition() {
+    let text = "a: 1\nb: 2\na: 3\nb: 4\n";
+    let parsed = parse(text, Limits::default());
+    assert_eq!(parsed.diagnostics.len(), 2);
+    let d = &parsed.diagnostics[0];
+    assert_eq!(d.code, codes::DUPLICATE_KEY);
+    assert_eq!(d.primary.as_ref().map(|l| l.span.clone()), Some(10..11));
+    assert_eq!(d.secondary[0].span, 0..1);
+    // the first value is kept
+    assert_eq!(
+        parsed
+            .root
+            .and_then(|r| r.get("a").cloned())
+            .map(|n| n.value),
+        Some(Value::Int(1))
+    );
+}
+
+/// Keys compare as go-yaml's `map[interface{}]interface{}` compares them:
+/// `yes` and `true` are one boolean key, `1` and `01` one integer key, `1`
+/// and `"1"` two keys.
+#[test]
+fn keys_keep_their_resolved_type() {
+    let root = parse_ok("yes: a\n1: b\n\"2\": c\n1.5: d\n~: e\n");
+    let Value::Map(entries) = &root.value else {
+        panic!("a mapping")
+    };
+    let found: Vec<(&str, &Value, bool)> = entries
+        .iter()
+        .map(|e| (e.key.as_str(), &e.key_value, e.key_is_string()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("yes", &Value::Bool(true), false),
+            ("1", &Value::Int(1), false),
+            ("2", &s("2"), true),
+            ("1.5", &Value::Float(1.5), false),
+            ("~", &Value::Null, false),
+        ]
+    );
+    assert!(
+        entries[0]
+            .key_reading()
+            .is_some_and(|r| r.contains("the boolean true"))
+    );
+    let parsed = parse("{yes: 1, on: 2}", Limits::default());
+    assert_eq!(
+        parsed.diagnostics[0].notes,
+        vec!["Cortex's YAML reader (YAML 1.1) reads `yes` and `on` as the same key, the boolean true".to_owned()]
+    );
+    for (text, duplicate) in [
+        ("{yes: 1, true: 2}", true),
+        ("{1: a, 01: b}", true),
+        ("{1: a, \"1\": b}", false),
+    ] {
+        let parsed = parse(text, Limits::default());
+        let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes == vec![codes::DUPLICATE_KEY], duplicate, "{text}");
+    }
+}
+
+#[test]
+fn yaml11_reading_explains_surprising_plain_values_only() {
+    let reading = |text: &str| {
+        yaml11_reading(
+            &parse_ok(&format!("a: {text}\n"))
+                .get("a")
+                .cloned()
+                .expect("a"),
+        )
+    };
+    assert_eq!(
+        reading("yes").as_deref(),
+        Some(
+            "Cortex's YAML reader (YAML 1.1) reads the unquoted `yes` as the boolean true; quote it to keep the text: \"yes\""
+        )
+    );
+    assert!(reading("no").is_some_and(|r| r.contains("the boolean false")));
+    assert!(reading("on").is_some_and(|r| r.contains("the boolean true")));
+    assert!(reading("010").is_some_and(|r| r.contains("the integer 8 (a leading 0 means octal)")));
+    assert!(reading("0x1F").is_some_and(|r| r.contains("the integer 31")));
+    assert!(reading("1_000").is_some_and(|r| r.contains("the integer 1000")));
+    assert!(reading("1e3").is_some_and(|r| r.contains("the number 1000")));
+    assert!(reading(".inf").is_some_and(|r| r.contains("infinity")));
+    for plain in ["true", "False", "12", "-3", "1.5", "abc", "'yes'", "~"] {
+        assert_eq!(reading(plain), None, "{plain}");
+    }
+}
+
+#[test]
+fn keeps_spans_of_keys_and_values_in_bytes() {
+    let text = "- name: \"é-x\"\n  kind: AsyncAPI\n";
+    let root = parse_ok(text);
+    let Value::Seq(items) = &root.value else {
+        panic!("a list")
+    };
+    let kind = items[0].entry("kind").expect("kind");
+    assert_eq!(&text[kind.key_span.clone()], "kind");
+    assert_eq!(&text[kind.value.span.clone()], "AsyncAPI");
+    let name = items[0].get("name").expect("name");
+    assert_eq!(&text[name.span.clone()], "\"é-x\"");
+}
+
+#[test]
+fn flow_collections_span_their_brackets() {
+    let text = "a: {b: [1, 2]}\n";
+    let root = parse_ok(text);
+    let a = root.get("a").expect("a");
+    assert_eq!(&text[a.span.clone()], "{b: [1, 2]}");
+    assert_eq!(&text[a.get("b").expect("b").span.clone()], "[1, 2]");
+}
+
+#[test]
+fn alias_bomb_hits_the_node_budget() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let prev = i - 1;
+        text.push_str(&format!(
+            "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+        ));
+    }
+    assert_eq!(first_code(&text, Limits::default()), "TFC0012");
+}
+
+/// A block list nested `depth` levels deep, on one line (`- - - x`), cheap
+/// to write and legal for Cortex up to 10000 levels (scannerc.go:939).
+fn nested_block_lists(depth: usize) -> String {
+    format!("{}x\n", "- ".repeat(depth))
+}
+
+#[test]
+fn nesting_up_to_the_limit_is_read() {
+    for depth in [100, MAX_DEPTH] {
+        let root = parse_ok(&nested_block_lists(depth));
+        let json = root.to_json();
+        let mut levels = 0;
+        let mut here = &json;
+        while let Some(inner) = here.as_array().and_then(|a| a.first()) {
+            levels += 1;
+            here = inner;
+        }
+        assert_eq!(levels, depth);
+    }
+}
+
+#[test]
+fn nesting_beyond_the_limit_is_refused() {
+    let text = nested_block_lists(MAX_DEPTH + 1);
+    let parsed = parse(&text, Limits::default());
+    assert_eq!(parsed.diagnostics.len(), 1);
+    let d = &parsed.diagnostics[0];
+    assert_eq!(d.code, codes::NESTING_TOO_DEEP);
+    assert_eq!(
+        d.primary.as_ref().map(|l| l.span.start),
+        Some(2 * MAX_DEPTH)
+    );
+    // brackets: the parser's own limit
+    let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_eq!(first_code(&text, Limits::default()), "TFC0011");
+}
+
+#[test]
+fn input_errors_have_codes() {
+    let limits = Limits::default();
+    assert_eq!(first_code("a:\n\tb: 1\n", limits), "TFC0005");
+    assert_eq!(first_code("a: [1, 2\nb: 3\n", limits), "TFC0004");
+    assert_eq!(first_code("- a\n---\n- b\n", limits), "TFC0006");
+    assert_eq!(first_code("a: !Ref x\n", limits), "TFC0014");
+    assert_eq!(first_code("a: *nope\n", limits), "TFC0015");
+    assert_eq!(first_code("? [a]\n: 1\n", limits), "TFC0013");
+    assert_eq!(first_code("a:\n  <<: 3\n", limits), "TFC0016");
+    assert_eq!(first_code("a: !!int x\n", limits), "TFC0017");
+}
+
+#[test]
+fn a_huge_flow_list_is_refused_before_parsing() {
+    let text = format!("- [{}]\n", vec!["1"; 200_000].join(","));
+    let parsed = parse(&text, Limits::default());
+    assert_eq!(parsed.diagnostics.len(), 1);
+    assert_eq!(parsed.diagnostics[0].code, codes::ALIAS_BUDGET);
+    let at = parsed.diagnostics[0].primary.as_ref().map(|l| l.span.start);
+    assert_eq!(at, text.match_indices(',').nth(100_000).map(|(i, _)| i));
+}
