@@ -59,6 +59,10 @@ pub enum Value {
 pub struct Entry {
     pub key: String,
     pub key_span: Span,
+    /// The key's resolved YAML type (`"a string"`, `"an integer"`, ...):
+    /// `key` holds its text either way, and `handler.config` needs to
+    /// know, since Cortex refuses non-string keys there.
+    pub key_type: &'static str,
     pub value: Node,
 }
 
@@ -225,7 +229,7 @@ enum Frame {
         entries: Vec<Entry>,
         /// Keys merged in through `<<`; explicit keys win over them.
         merged: Vec<Entry>,
-        pending_key: Option<(String, Span)>,
+        pending_key: Option<(String, Span, &'static str)>,
         /// Index of each key, once the mapping is large enough to need it.
         index: HashMap<String, usize>,
         start: Span,
@@ -479,8 +483,8 @@ impl<'a> Builder<'a> {
             }
             Some(Frame::Map { pending_key, .. }) => match pending_key.take() {
                 None => self.take_key(node),
-                Some((key, key_span)) => {
-                    self.add_entry(key, key_span, node);
+                Some((key, key_span, key_type)) => {
+                    self.add_entry(key, key_span, key_type, node);
                     Ok(())
                 }
             },
@@ -488,6 +492,7 @@ impl<'a> Builder<'a> {
     }
 
     fn take_key(&mut self, node: Node) -> Result<(), Fatal> {
+        let key_type = node.type_name();
         let key = match node.value {
             Value::Str(s) => s,
             Value::Null => String::new(),
@@ -503,12 +508,12 @@ impl<'a> Builder<'a> {
             }
         };
         if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
-            *pending_key = Some((key, node.span));
+            *pending_key = Some((key, node.span, key_type));
         }
         Ok(())
     }
 
-    fn add_entry(&mut self, key: String, key_span: Span, value: Node) {
+    fn add_entry(&mut self, key: String, key_span: Span, key_type: &'static str, value: Node) {
         if key == MERGE_KEY {
             self.merge(key_span, value);
             return;
@@ -551,6 +556,7 @@ impl<'a> Builder<'a> {
         entries.push(Entry {
             key,
             key_span,
+            key_type,
             value,
         });
     }

@@ -187,6 +187,34 @@ empty list).";
 "The value does not satisfy the JSON Schema for this field. The message
 names the failing constraint; 'cortex-tfc schema' prints the full schema.";
 
+    NULL_NOT_ALLOWED = "TFC1010", "field cannot be null",
+"The field is written with no value ('key:', 'key: ~' or 'key: null').
+Cortex 0.34's configreader refuses an explicit null unless the field allows
+it (pkg/types/spec/validations.go: AllowExplicitNull or TreatNullAsEmpty),
+which only compute.cpu, compute.mem, compute.node_groups, handler.shm_size,
+handler.protobuf_path, handler.config, handler.server_side_batching and
+handler.models.paths do. Give the field a value, or remove the key to get
+Cortex's default.";
+
+    EMPTY_NOT_ALLOWED = "TFC1011", "field cannot be empty",
+"The field is an empty string (or an empty list). Cortex 0.34 refuses empty
+values unless the field sets AllowEmpty (only handler.image and
+handler.tensorflow_serving_image do, where '' means the default image).
+Remove the key to get the default, or give a value.";
+
+    NON_STRING_KEY = "TFC1012", "mapping key is not a string",
+"handler.config is stored as JSON: Cortex 0.34 requires every key in it, at
+every level, to be a string (configreader StringKeysOnly; and
+cast.JSONMarshallable for keys inside lists). YAML reads an unquoted 1, 1.5,
+true, yes, on or null as a number, boolean or null, not a string: quote the
+key ('\"1\": value').";
+
+    NOT_REPRESENTABLE_IN_JSON = "TFC1013", "value cannot be stored as JSON",
+"The value is .inf, -.inf or .nan. Cortex's operator stores the API
+specification as JSON (pkg/operator/resources/asyncapi/api.go,
+UploadJSONToS3), and JSON has no infinity or NaN: the deploy fails. Write a
+finite number.";
+
     UNSUPPORTED_KIND = "TFC2001", "API kind not supported by cortex-tfc",
 "cortex-tfc compiles Cortex 0.34 AsyncAPIs that use the TensorFlow handler.
 RealtimeAPI, BatchAPI, TaskAPI and TrafficSplitter are valid Cortex kinds but

@@ -129,33 +129,37 @@ pub fn images(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     .collect()
 }
 
+/// `validations.go:936`/`:913` `validateDockerImagePath`: `""` means the
+/// default image (`image: ""` is `AllowEmpty`), any other value must match
+/// Cortex's image pattern, and Cortex's own images must carry a tag starting
+/// with this version.
 fn image_problem(api: &ApiCtx<'_>, path: &str, text: &str) -> Option<Diagnostic> {
-    let reference = match image::parse(text) {
-        Ok(r) => r,
-        Err(why) => {
-            return Some(
-                api.error(codes::BAD_IMAGE, path, format!("{path} `{text}` is not a valid image reference: {why}"), "invalid image reference")
-                    .help("write [registry[:port]/]repository[:tag][@digest], e.g. quay.io/cortexlabs/tensorflow-handler:0.34.0"),
-            );
-        }
+    if text.is_empty() {
+        return None;
+    }
+    if let Err(why) = image::validate(text) {
+        return Some(
+            api.error(codes::BAD_IMAGE, path, format!("{path} `{text}` is not a valid image reference: {why}"), "invalid image reference")
+                .help("write [registry[:port]/]repository[:tag][@digest] in lower case, e.g. quay.io/cortexlabs/tensorflow-handler:0.34.0"),
+        );
+    }
+    let tag = image::cortex_tag(text)?;
+    if tag.starts_with(CORTEX_VERSION) {
+        return None;
+    }
+    let pinned = text.contains('@');
+    let mut d = api.error(
+        codes::IMAGE_VERSION_MISMATCH,
+        path,
+        format!("{path} `{text}` is a Cortex image, and Cortex {CORTEX_VERSION} reads its tag as `{tag}`, which does not start with `{CORTEX_VERSION}`"),
+        format!("expected a tag starting with `{CORTEX_VERSION}`"),
+    );
+    d = if pinned {
+        d.help(format!("Cortex takes the tag after the last ':', which for a digest-pinned image is the digest: drop the digest and use the tag `{CORTEX_VERSION}`"))
+    } else {
+        d.help(format!("use a tag starting with `{CORTEX_VERSION}` (such as `{CORTEX_VERSION}` or `{CORTEX_VERSION}-cuda11.0`), or your own image built from it"))
     };
-    if !reference.is_cortexlabs() || reference.tag.as_deref() == Some(CORTEX_VERSION) {
-        return None;
-    }
-    // a digest pins the image exactly; nothing to compare the version with
-    if reference.tag.is_none() && reference.digest.is_some() {
-        return None;
-    }
-    let tag = reference.tag.as_deref().unwrap_or("latest");
-    Some(
-        api.error(
-            codes::IMAGE_VERSION_MISMATCH,
-            path,
-            format!("{path} `{text}` is a Cortex image of version `{tag}`, but this deployment targets Cortex {CORTEX_VERSION}"),
-            format!("expected tag `{CORTEX_VERSION}`"),
-        )
-        .help(format!("use the tag `{CORTEX_VERSION}`, or your own image built from it")),
-    )
+    Some(d)
 }
 
 pub fn python_path(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
@@ -260,6 +264,38 @@ mod tests {
         assert_eq!(
             found(&text, &run_rule(&text, images)),
             [("TFC2023", "cortexlabs/tensorflow-handler")]
+        );
+    }
+
+    // validations.go:204 AllowEmpty ("" is the default image);
+    // configreader/validators.go:124 ValidateImageVersion: prefix match on
+    // the version, cortexlabsdev checked too, a digest read as the tag
+    #[test]
+    fn images_follow_cortexs_version_check() {
+        let text = api_yaml(
+            "    image: \"\"\n    tensorflow_serving_image: quay.io/cortexlabs/tensorflow-serving-gpu:0.34.0-cuda11.0\n",
+            "",
+        );
+        assert!(run_rule(&text, images).is_empty());
+        let digest = "a".repeat(64);
+        let text = api_yaml(
+            &format!(
+                "    image: quay.io/cortexlabs/tensorflow-handler:0.34.0@sha256:{digest}\n    tensorflow_serving_image: cortexlabsdev/serving:master\n"
+            ),
+            "",
+        );
+        let pinned = format!("quay.io/cortexlabs/tensorflow-handler:0.34.0@sha256:{digest}");
+        assert_eq!(
+            found(&text, &run_rule(&text, images)),
+            [
+                ("TFC2023", pinned.as_str()),
+                ("TFC2023", "cortexlabsdev/serving:master")
+            ]
+        );
+        let text = api_yaml("    image: Quay.io/team/handler:1\n", "");
+        assert_eq!(
+            found(&text, &run_rule(&text, images)),
+            [("TFC2022", "Quay.io/team/handler:1")]
         );
     }
 

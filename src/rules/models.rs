@@ -10,6 +10,15 @@ pub const DEFAULT_MODEL_NAME: &str = "_cortex_default";
 
 pub fn one_source(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let Some(models) = &api.config.handler.models else {
+        // written but refused (`models: ~`): the schema stage said so
+        if api
+            .node
+            .get("handler")
+            .and_then(|h| h.get("models"))
+            .is_some()
+        {
+            return Vec::new();
+        }
         return vec![
             Diagnostic::error(
                 codes::MODELS_NONE,
@@ -23,7 +32,11 @@ pub fn one_source(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     };
     let given: Vec<&str> = [
         ("path", models.path.is_some()),
-        ("paths", models.paths.is_some()),
+        // validations.go:973: Cortex counts an empty `paths` list as absent
+        (
+            "paths",
+            models.paths.as_ref().is_some_and(|p| !p.is_empty()),
+        ),
         ("dir", models.dir.is_some()),
     ]
     .into_iter()
@@ -211,6 +224,18 @@ mod tests {
         let diags = run_rule(&text, one_source);
         assert_eq!(found(&text, &diags), [("TFC2011", "dir")]);
         assert_eq!(&text[diags[0].secondary[0].span.clone()], "path");
+    }
+
+    // validations.go:973: an empty `paths` list counts as absent
+    #[test]
+    fn an_empty_paths_list_is_no_source() {
+        let text = api_yaml("    models:\n      path: s3://b/m/\n      paths: []\n", "");
+        assert!(run_rule(&text, one_source).is_empty());
+        let text = api_yaml("    models:\n      paths: []\n", "");
+        assert_eq!(
+            found(&text, &run_rule(&text, one_source)),
+            [("TFC2010", "models")]
+        );
     }
 
     #[test]
