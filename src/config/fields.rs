@@ -767,4 +767,42 @@ mod tests {
             );
         }
     }
+
+    /// Every property of the generated schema has an entry, and the
+    /// schema's `required` lists are the table's.
+    #[test]
+    fn every_schema_property_has_an_entry() {
+        let root = crate::schema::generate();
+        let mut pending = vec![("ApiConfig".to_owned(), String::new())];
+        let mut seen = 0;
+        while let Some((def, prefix)) = pending.pop() {
+            let schema = &root["$defs"][&def];
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default();
+            let properties = schema["properties"].as_object().expect("a struct");
+            for (key, property) in properties {
+                let path = format!("{prefix}{key}");
+                let entry = lookup(&path).unwrap_or_else(|| panic!("no entry for {path}"));
+                seen += 1;
+                assert_eq!(entry.required, required.contains(&key.as_str()), "{path}");
+                let inner = non_null(property);
+                match entry.kind {
+                    Struct => {
+                        if let Some(name) = ref_name(inner) {
+                            pending.push((name, format!("{path}.")));
+                        }
+                    }
+                    StructList => {
+                        let items = inner.get("items").map(non_null).expect("items");
+                        let name = ref_name(items).expect("a struct item");
+                        pending.push((name, format!("{path}[].")));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!(seen, FIELDS.len(), "the table lists fields the schema lacks");
+    }
 }
