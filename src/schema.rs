@@ -532,11 +532,7 @@ type Visit<'v, 'n> = &'v mut dyn FnMut(&'n Node, &[Seg], Option<&'n crate::yaml:
 /// mapping entry holding it when there is one. Iterative, and the path is
 /// one shared stack: a tree nested thousands deep costs no recursion and no
 /// copies.
-fn walk<'n>(
-    node: &'n Node,
-    base: &[Seg],
-    visit: Visit<'_, 'n>,
-) {
+fn walk<'n>(node: &'n Node, base: &[Seg], visit: Visit<'_, 'n>) {
     use crate::yaml::Value;
     let mut path: FieldPath = base.to_vec();
     // (node, depth below base, segment leading to it, entry holding it)

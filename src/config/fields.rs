@@ -803,6 +803,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen, FIELDS.len(), "the table lists fields the schema lacks");
+        assert_eq!(
+            seen,
+            FIELDS.len(),
+            "the table lists fields the schema lacks"
+        );
     }
 }

@@ -383,6 +383,15 @@ a file that will not be in the deployed project.";
 characters, lower-case letters, digits, '.' and '-', starting and ending with
 a letter or digit, no '..', and not formatted as an IP address.";
 
+    PROJECT_NOT_UPLOADABLE = "TFC2040", "cortex deploy would fail on the project directory",
+"'cortex deploy' zips the directory holding cortex.yaml (cli/cmd/deploy.go
+findProjectFiles) and fails on: a symlink to a directory or a broken symlink
+(it does not follow links while walking, then cannot read the entry as a
+file), a file or a whole project over 512 MiB, a sub-directory it cannot
+read, or a project directory whose own name starts with '.' (treated as a
+hidden folder: nothing is uploaded). Remove or replace the entry, or list it
+in .cortexignore.";
+
     MODELS_NOT_CHECKED = "TFC3000", "model files were not checked",
 "With --offline, cortex-tfc checks cortex.yaml but not the models it names:
 no S3 listing, no structure rules. Run without --offline (or with --store DIR

@@ -12,7 +12,8 @@ pub const CORTEX_VERSION: &str = "0.34.0";
 
 pub fn path_is_python(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let path = &api.config.handler.path;
-    if path.ends_with(".py") {
+    // validations.go:170 AllowedSuffixes: a pickled handler is loaded too
+    if path.ends_with(".py") || path.ends_with(".pickle") {
         return Vec::new();
     }
     vec![
@@ -20,9 +21,9 @@ pub fn path_is_python(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
             codes::HANDLER_PATH_NOT_PY,
             "handler.path",
             format!("handler.path `{path}` is not a Python file"),
-            "must end in `.py`",
+            "must end in `.py` or `.pickle`",
         )
-        .help("point handler.path at the .py file that defines the Handler class"),
+        .help("point handler.path at the .py file that defines the Handler class (or a .pickle of it)"),
     ]
 }
 
@@ -162,38 +163,51 @@ fn image_problem(api: &ApiCtx<'_>, path: &str, text: &str) -> Option<Diagnostic>
     Some(d)
 }
 
+/// `validations.go:189` and `:1268`: `.`, `./` and `./.` are refused, as is
+/// a path starting with `/` or `~/`; then one leading `./` is trimmed, a `/`
+/// appended, and the operator's `HasDir` wants an uploaded file under it
+/// (no other normalisation: `src/../lib` is not `lib`).
 pub fn python_path(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let Some(raw) = &api.config.handler.python_path else {
         return Vec::new();
     };
     let field = "handler.python_path";
-    if matches!(raw.as_str(), "." | "./" | "./.") || raw.is_empty() {
+    if matches!(raw.as_str(), "." | "./" | "./.") {
         return vec![
             api.error(
                 codes::BAD_PYTHON_PATH,
                 field,
-                format!("handler.python_path `{raw}` names the project root"),
+                format!("handler.python_path `{raw}` names the project root, which Cortex refuses"),
                 "the project root is already on the path",
             )
             .help("remove python_path, or name a sub-directory of the project"),
         ];
     }
-    match project_files::resolve(api.project_dir, raw) {
-        ProjectPath::Outside => vec![project_files::outside(api, field, raw)],
-        ProjectPath::Inside(path) if path.is_dir() => Vec::new(),
-        ProjectPath::Inside(_) => vec![
-            api.error(
-                codes::BAD_PYTHON_PATH,
-                field,
-                format!("handler.python_path `{raw}` is not a directory in the project"),
-                "no such directory",
-            )
-            .help(format!(
-                "create the directory in {} (the directory holding cortex.yaml), or fix the path",
-                project_files::shown_dir(api.project_dir)
-            )),
-        ],
+    if raw.starts_with('/') || raw.starts_with("~/") {
+        return vec![project_files::outside(api, field, raw)];
     }
+    let looked_up = raw.strip_prefix("./").unwrap_or(raw);
+    if api.project.has_dir(looked_up) {
+        return Vec::new();
+    }
+    let help = match project_files::resolve(raw) {
+        ProjectPath::Inside(p) if !p.is_empty() && p != looked_up && api.project.has_dir(&p) => {
+            format!("Cortex only trims one leading `./` and resolves nothing else: write `{p}`")
+        }
+        _ => format!(
+            "name a directory of {} (the directory holding cortex.yaml) that holds at least one uploaded file",
+            project_files::shown_dir(api.project_dir)
+        ),
+    };
+    vec![
+        api.error(
+            codes::BAD_PYTHON_PATH,
+            field,
+            format!("handler.python_path `{raw}` is not a directory holding any file `cortex deploy` uploads"),
+            "no such directory among the uploaded files",
+        )
+        .help(help),
+    ]
 }
 
 #[cfg(test)]
@@ -305,8 +319,10 @@ mod tests {
             ("./", "TFC2009"),
             ("/abs", "TFC2038"),
             ("~/lib", "TFC2038"),
-            ("../up", "TFC2038"),
+            ("../up", "TFC2009"),
             ("missing", "TFC2009"),
+            ("././src", "TFC2009"),
+            ("lib/../src", "TFC2009"),
         ] {
             let text = api_yaml(&format!("    python_path: \"{value}\"\n"), "");
             let expected = format!("\"{value}\"");
@@ -316,7 +332,10 @@ mod tests {
                 "{value}"
             );
         }
-        let text = api_yaml("    python_path: src\n", "");
-        assert!(run_rule(&text, python_path).is_empty());
+        // validations.go:189: one leading `./` is trimmed
+        for ok in ["src", "./src", "src/"] {
+            let text = api_yaml(&format!("    python_path: {ok}\n"), "");
+            assert!(run_rule(&text, python_path).is_empty(), "{ok}");
+        }
     }
 }
