@@ -392,6 +392,19 @@ read, or a project directory whose own name starts with '.' (treated as a
 hidden folder: nothing is uploaded). Remove or replace the entry, or list it
 in .cortexignore.";
 
+    LEGACY_BUCKET_NAME = "TFC2041", "legacy S3 bucket name",
+"The bucket name has upper-case letters or '_' (or is longer than 63
+characters): S3 only allows that for buckets created long ago in us-east-1.
+Cortex does not check bucket names, so this works if such a bucket exists: a
+warning. Any other character makes the name impossible (TFC2039).";
+
+    MODELS_DIR_NO_SLASH = "TFC2042", "models.dir names a bare bucket",
+"handler.models.dir is 's3://bucket' with no '/' after the bucket. Cortex
+0.34's operator accepts it (it appends the '/' for its own check), but the
+worker splits the path itself (deconstruct_s3_path in
+pkg/cortex/serve/cortex_internal/lib/storage/s3.py), joins an empty list of
+key parts and crashes: the API never serves. Write 's3://bucket/'.";
+
     MODELS_NOT_CHECKED = "TFC3000", "model files were not checked",
 "With --offline, cortex-tfc checks cortex.yaml but not the models it names:
 no S3 listing, no structure rules. Run without --offline (or with --store DIR
