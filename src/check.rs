@@ -13,6 +13,7 @@ use crate::config::ApiConfig;
 use crate::diag::{Diagnostic, codes, sort_for_output};
 use crate::load::{LoadError, load};
 use crate::models::{self, ListOptions, Model, ModelSource, sources};
+use crate::rules::project_files::{self, ProjectFiles};
 use crate::rules::{self, ApiCtx, scope};
 use crate::schema::{SchemaChecker, repair};
 use crate::source::SourceFile;
@@ -112,7 +113,11 @@ pub fn check_source(source: SourceFile, project_dir: &Path, options: &CheckOptio
     let mut apis = Vec::new();
     let mut models = Vec::new();
     if let Some(items) = api_items(parsed.root.as_ref(), &source, &mut diagnostics) {
-        let (decoded, sources, found) = check_items(items, project_dir);
+        let config_name = Path::new(source.name())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (decoded, sources, found) = check_items(items, project_dir, &config_name);
         diagnostics.extend(found);
         attribute_to_apis(&mut diagnostics, items);
         let outcome = check_models(&sources, options, local);
@@ -208,6 +213,7 @@ fn head_line(node: &Node, source: &SourceFile) -> std::ops::Range<usize> {
 fn check_items(
     items: &[Node],
     project_dir: &Path,
+    config_name: &str,
 ) -> (Vec<ApiConfig>, Vec<ModelSource>, Vec<Diagnostic>) {
     let mut diagnostics = rules::duplicate_names(items);
     let checker = match SchemaChecker::new() {
@@ -225,6 +231,12 @@ fn check_items(
             decoded.push((config, item));
         }
     }
+    // what `cortex deploy` would upload, walked once for every API
+    let project = if decoded.is_empty() {
+        ProjectFiles::default()
+    } else {
+        project_files::collect(project_dir, config_name)
+    };
     let contexts: Vec<ApiCtx<'_>> = decoded
         .iter()
         .map(|(config, node)| ApiCtx {
@@ -232,6 +244,7 @@ fn check_items(
             config,
             node,
             project_dir,
+            project: &project,
         })
         .collect();
     diagnostics.extend(rules::run(&contexts));

@@ -10,6 +10,7 @@
 //! ranges, name patterns) live here as schema attributes; everything else
 //! (quantities, durations, images, cross-field rules) lives in `rules/`.
 
+pub mod fields;
 mod values;
 
 use std::collections::BTreeMap;
@@ -117,10 +118,8 @@ pub struct Handler {
     /// as `64Mi`); at most compute.mem.
     pub shm_size: Option<Quantity>,
     /// Processes per replica: 1 to 100 in Cortex; must be 1 for an AsyncAPI.
-    #[schemars(range(min = 1, max = 100))]
     pub processes_per_replica: Option<i64>,
     /// Threads per process: at least 1 in Cortex; must be 1 for an AsyncAPI.
-    #[schemars(range(min = 1))]
     pub threads_per_process: Option<i64>,
     /// Server-side batching (RealtimeAPI only: not supported for AsyncAPI).
     pub server_side_batching: Option<Map<String, Value>>,
@@ -137,7 +136,6 @@ pub struct Models {
     /// One model: an S3 prefix `s3://bucket/prefix`.
     pub path: Option<String>,
     /// Several named models.
-    #[schemars(length(min = 1))]
     pub paths: Option<Vec<ModelPath>>,
     /// An S3 prefix whose direct sub-folders are models named after the folder.
     pub dir: Option<String>,
@@ -187,13 +185,11 @@ pub struct Compute {
     /// Memory (`512Mi`, `2G`), at least 20Mi.
     pub mem: Option<Quantity>,
     /// Number of GPUs (default 0).
-    #[schemars(range(min = 0))]
     pub gpu: Option<i64>,
-    /// Number of Inferentia chips (0 or 1); not together with gpu.
-    #[schemars(range(min = 0, max = 1))]
+    /// Number of Inferentia chips (default 0); not together with gpu.
     pub inf: Option<i64>,
     /// Node groups the replicas may run on.
-    #[schemars(length(min = 1), inner(regex(pattern = r"^[A-Za-z0-9_-]+$")))]
+    #[schemars(inner(regex(pattern = r"^[A-Za-z0-9_-]+$")))]
     pub node_groups: Option<Vec<String>>,
 }
 
@@ -202,20 +198,15 @@ pub struct Compute {
 #[serde(deny_unknown_fields)]
 pub struct Autoscaling {
     /// Minimum replicas (default 1).
-    #[schemars(range(min = 1))]
     pub min_replicas: Option<i64>,
     /// Maximum replicas (default 100); at least min_replicas.
-    #[schemars(range(min = 1))]
     pub max_replicas: Option<i64>,
     /// Replicas at first deploy (default min_replicas); between min and max.
-    #[schemars(range(min = 1))]
     pub init_replicas: Option<i64>,
     /// Maximum in-flight requests per replica, 1 to 30000 (default 1024).
-    #[schemars(range(min = 1, max = 30000))]
     pub max_replica_concurrency: Option<i64>,
     /// Target in-flight requests per replica (default processes × threads); greater
     /// than 0 and at most max_replica_concurrency.
-    #[schemars(extend("exclusiveMinimum" = 0))]
     pub target_replica_concurrency: Option<f64>,
     /// Averaging window, a Go duration (default `60s`); at least 10s, a multiple of 10s.
     pub window: Option<String>,
@@ -224,16 +215,12 @@ pub struct Autoscaling {
     /// Go duration (default `1m`).
     pub upscale_stabilization_period: Option<String>,
     /// At least 0 and less than 1 (default 0.75).
-    #[schemars(range(min = 0), extend("exclusiveMaximum" = 1))]
     pub max_downscale_factor: Option<f64>,
     /// Greater than 1 (default 1.5).
-    #[schemars(extend("exclusiveMinimum" = 1))]
     pub max_upscale_factor: Option<f64>,
     /// At least 0 and less than 1 (default 0.05).
-    #[schemars(range(min = 0), extend("exclusiveMaximum" = 1))]
     pub downscale_tolerance: Option<f64>,
     /// At least 0 (default 0.05).
-    #[schemars(range(min = 0))]
     pub upscale_tolerance: Option<f64>,
 }
 

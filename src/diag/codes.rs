@@ -197,6 +197,34 @@ empty list).";
 "The value does not satisfy the JSON Schema for this field. The message
 names the failing constraint; 'cortex-tfc schema' prints the full schema.";
 
+    NULL_NOT_ALLOWED = "TFC1010", "field cannot be null",
+"The field is written with no value ('key:', 'key: ~' or 'key: null').
+Cortex 0.34's configreader refuses an explicit null unless the field allows
+it (pkg/types/spec/validations.go: AllowExplicitNull or TreatNullAsEmpty),
+which only compute.cpu, compute.mem, compute.node_groups, handler.shm_size,
+handler.protobuf_path, handler.config, handler.server_side_batching and
+handler.models.paths do. Give the field a value, or remove the key to get
+Cortex's default.";
+
+    EMPTY_NOT_ALLOWED = "TFC1011", "field cannot be empty",
+"The field is an empty string (or an empty list). Cortex 0.34 refuses empty
+values unless the field sets AllowEmpty (only handler.image and
+handler.tensorflow_serving_image do, where '' means the default image).
+Remove the key to get the default, or give a value.";
+
+    NON_STRING_KEY = "TFC1012", "mapping key is not a string",
+"handler.config is stored as JSON: Cortex 0.34 requires every key in it, at
+every level, to be a string (configreader StringKeysOnly; and
+cast.JSONMarshallable for keys inside lists). YAML reads an unquoted 1, 1.5,
+true, yes, on or null as a number, boolean or null, not a string: quote the
+key ('\"1\": value').";
+
+    NOT_REPRESENTABLE_IN_JSON = "TFC1013", "value cannot be stored as JSON",
+"The value is .inf, -.inf or .nan. Cortex's operator stores the API
+specification as JSON (pkg/operator/resources/asyncapi/api.go,
+UploadJSONToS3), and JSON has no infinity or NaN: the deploy fails. Write a
+finite number.";
+
     UNSUPPORTED_KIND = "TFC2001", "API kind not supported by cortex-tfc",
 "cortex-tfc compiles Cortex 0.34 AsyncAPIs that use the TensorFlow handler.
 RealtimeAPI, BatchAPI, TaskAPI and TrafficSplitter are valid Cortex kinds but
@@ -364,6 +392,28 @@ a file that will not be in the deployed project.";
 "The bucket part of an s3:// path must be a valid S3 bucket name: 3 to 63
 characters, lower-case letters, digits, '.' and '-', starting and ending with
 a letter or digit, no '..', and not formatted as an IP address.";
+
+    PROJECT_NOT_UPLOADABLE = "TFC2040", "cortex deploy would fail on the project directory",
+"'cortex deploy' zips the directory holding cortex.yaml (cli/cmd/deploy.go
+findProjectFiles) and fails on: a symlink to a directory or a broken symlink
+(it does not follow links while walking, then cannot read the entry as a
+file), a file or a whole project over 512 MiB, a sub-directory it cannot
+read, or a project directory whose own name starts with '.' (treated as a
+hidden folder: nothing is uploaded). Remove or replace the entry, or list it
+in .cortexignore.";
+
+    LEGACY_BUCKET_NAME = "TFC2041", "legacy S3 bucket name",
+"The bucket name has upper-case letters or '_' (or is longer than 63
+characters): S3 only allows that for buckets created long ago in us-east-1.
+Cortex does not check bucket names, so this works if such a bucket exists: a
+warning. Any other character makes the name impossible (TFC2039).";
+
+    MODELS_DIR_NO_SLASH = "TFC2042", "models.dir names a bare bucket",
+"handler.models.dir is 's3://bucket' with no '/' after the bucket. Cortex
+0.34's operator accepts it (it appends the '/' for its own check), but the
+worker splits the path itself (deconstruct_s3_path in
+pkg/cortex/serve/cortex_internal/lib/storage/s3.py), joins an empty list of
+key parts and crashes: the API never serves. Write 's3://bucket/'.";
 
     MODELS_NOT_CHECKED = "TFC3000", "model files were not checked",
 "With --offline, cortex-tfc checks cortex.yaml but not the models it names:

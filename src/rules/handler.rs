@@ -12,7 +12,8 @@ pub const CORTEX_VERSION: &str = "0.34.0";
 
 pub fn path_is_python(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let path = &api.config.handler.path;
-    if path.ends_with(".py") {
+    // validations.go:170 AllowedSuffixes: a pickled handler is loaded too
+    if path.ends_with(".py") || path.ends_with(".pickle") {
         return Vec::new();
     }
     vec![
@@ -20,9 +21,9 @@ pub fn path_is_python(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
             codes::HANDLER_PATH_NOT_PY,
             "handler.path",
             format!("handler.path `{path}` is not a Python file"),
-            "must end in `.py`",
+            "must end in `.py` or `.pickle`",
         )
-        .help("point handler.path at the .py file that defines the Handler class"),
+        .help("point handler.path at the .py file that defines the Handler class (or a .pickle of it)"),
     ]
 }
 
@@ -129,67 +130,84 @@ pub fn images(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     .collect()
 }
 
+/// `validations.go:936`/`:913` `validateDockerImagePath`: `""` means the
+/// default image (`image: ""` is `AllowEmpty`), any other value must match
+/// Cortex's image pattern, and Cortex's own images must carry a tag starting
+/// with this version.
 fn image_problem(api: &ApiCtx<'_>, path: &str, text: &str) -> Option<Diagnostic> {
-    let reference = match image::parse(text) {
-        Ok(r) => r,
-        Err(why) => {
-            return Some(
-                api.error(codes::BAD_IMAGE, path, format!("{path} `{text}` is not a valid image reference: {why}"), "invalid image reference")
-                    .help("write [registry[:port]/]repository[:tag][@digest], e.g. quay.io/cortexlabs/tensorflow-handler:0.34.0"),
-            );
-        }
+    if text.is_empty() {
+        return None;
+    }
+    if let Err(why) = image::validate(text) {
+        return Some(
+            api.error(codes::BAD_IMAGE, path, format!("{path} `{text}` is not a valid image reference: {why}"), "invalid image reference")
+                .help("write [registry[:port]/]repository[:tag][@digest] in lower case, e.g. quay.io/cortexlabs/tensorflow-handler:0.34.0"),
+        );
+    }
+    let tag = image::cortex_tag(text)?;
+    if tag.starts_with(CORTEX_VERSION) {
+        return None;
+    }
+    let pinned = text.contains('@');
+    let mut d = api.error(
+        codes::IMAGE_VERSION_MISMATCH,
+        path,
+        format!("{path} `{text}` is a Cortex image, and Cortex {CORTEX_VERSION} reads its tag as `{tag}`, which does not start with `{CORTEX_VERSION}`"),
+        format!("expected a tag starting with `{CORTEX_VERSION}`"),
+    );
+    d = if pinned {
+        d.help(format!("Cortex takes the tag after the last ':', which for a digest-pinned image is the digest: drop the digest and use the tag `{CORTEX_VERSION}`"))
+    } else {
+        d.help(format!("use a tag starting with `{CORTEX_VERSION}` (such as `{CORTEX_VERSION}` or `{CORTEX_VERSION}-cuda11.0`), or your own image built from it"))
     };
-    if !reference.is_cortexlabs() || reference.tag.as_deref() == Some(CORTEX_VERSION) {
-        return None;
-    }
-    // a digest pins the image exactly; nothing to compare the version with
-    if reference.tag.is_none() && reference.digest.is_some() {
-        return None;
-    }
-    let tag = reference.tag.as_deref().unwrap_or("latest");
-    Some(
-        api.error(
-            codes::IMAGE_VERSION_MISMATCH,
-            path,
-            format!("{path} `{text}` is a Cortex image of version `{tag}`, but this deployment targets Cortex {CORTEX_VERSION}"),
-            format!("expected tag `{CORTEX_VERSION}`"),
-        )
-        .help(format!("use the tag `{CORTEX_VERSION}`, or your own image built from it")),
-    )
+    Some(d)
 }
 
+/// `validations.go:189` and `:1268`: `.`, `./` and `./.` are refused, as is
+/// a path starting with `/` or `~/`; then one leading `./` is trimmed, a `/`
+/// appended, and the operator's `HasDir` wants an uploaded file under it
+/// (no other normalisation: `src/../lib` is not `lib`).
 pub fn python_path(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let Some(raw) = &api.config.handler.python_path else {
         return Vec::new();
     };
     let field = "handler.python_path";
-    if matches!(raw.as_str(), "." | "./" | "./.") || raw.is_empty() {
+    if matches!(raw.as_str(), "." | "./" | "./.") {
         return vec![
             api.error(
                 codes::BAD_PYTHON_PATH,
                 field,
-                format!("handler.python_path `{raw}` names the project root"),
+                format!("handler.python_path `{raw}` names the project root, which Cortex refuses"),
                 "the project root is already on the path",
             )
             .help("remove python_path, or name a sub-directory of the project"),
         ];
     }
-    match project_files::resolve(api.project_dir, raw) {
-        ProjectPath::Outside => vec![project_files::outside(api, field, raw)],
-        ProjectPath::Inside(path) if path.is_dir() => Vec::new(),
-        ProjectPath::Inside(_) => vec![
-            api.error(
-                codes::BAD_PYTHON_PATH,
-                field,
-                format!("handler.python_path `{raw}` is not a directory in the project"),
-                "no such directory",
-            )
-            .help(format!(
-                "create the directory in {} (the directory holding cortex.yaml), or fix the path",
-                project_files::shown_dir(api.project_dir)
-            )),
-        ],
+    if raw.starts_with('/') || raw.starts_with("~/") {
+        return vec![project_files::outside(api, field, raw)];
     }
+    let looked_up = raw.strip_prefix("./").unwrap_or(raw);
+    if api.project.has_dir(looked_up) {
+        return Vec::new();
+    }
+    let help = match project_files::resolve(raw) {
+        ProjectPath::Inside(p) if !p.is_empty() && p != looked_up && api.project.has_dir(&p) => {
+            format!("Cortex only trims one leading `./` and resolves nothing else: write `{p}`")
+        }
+        _ => format!(
+            "name a directory of {} (the directory holding cortex.yaml) that holds at least one uploaded file",
+            project_files::shown_dir(api.project_dir)
+        ),
+    };
+    vec![
+        api.error(
+            codes::BAD_PYTHON_PATH,
+            field,
+            format!("handler.python_path `{raw}` is not a directory holding any file `cortex deploy` uploads"),
+            "no such directory among the uploaded files",
+        )
+        .help(help),
+    ]
 }
 
 #[cfg(test)]
@@ -263,14 +281,48 @@ mod tests {
         );
     }
 
+    // validations.go:204 AllowEmpty ("" is the default image);
+    // configreader/validators.go:124 ValidateImageVersion: prefix match on
+    // the version, cortexlabsdev checked too, a digest read as the tag
+    #[test]
+    fn images_follow_cortexs_version_check() {
+        let text = api_yaml(
+            "    image: \"\"\n    tensorflow_serving_image: quay.io/cortexlabs/tensorflow-serving-gpu:0.34.0-cuda11.0\n",
+            "",
+        );
+        assert!(run_rule(&text, images).is_empty());
+        let digest = "a".repeat(64);
+        let text = api_yaml(
+            &format!(
+                "    image: quay.io/cortexlabs/tensorflow-handler:0.34.0@sha256:{digest}\n    tensorflow_serving_image: cortexlabsdev/serving:master\n"
+            ),
+            "",
+        );
+        let pinned = format!("quay.io/cortexlabs/tensorflow-handler:0.34.0@sha256:{digest}");
+        assert_eq!(
+            found(&text, &run_rule(&text, images)),
+            [
+                ("TFC2023", pinned.as_str()),
+                ("TFC2023", "cortexlabsdev/serving:master")
+            ]
+        );
+        let text = api_yaml("    image: Quay.io/team/handler:1\n", "");
+        assert_eq!(
+            found(&text, &run_rule(&text, images)),
+            [("TFC2022", "Quay.io/team/handler:1")]
+        );
+    }
+
     #[test]
     fn python_path_must_be_a_project_directory() {
         for (value, code) in [
             ("./", "TFC2009"),
             ("/abs", "TFC2038"),
             ("~/lib", "TFC2038"),
-            ("../up", "TFC2038"),
+            ("../up", "TFC2009"),
             ("missing", "TFC2009"),
+            ("././src", "TFC2009"),
+            ("lib/../src", "TFC2009"),
         ] {
             let text = api_yaml(&format!("    python_path: \"{value}\"\n"), "");
             let expected = format!("\"{value}\"");
@@ -280,7 +332,10 @@ mod tests {
                 "{value}"
             );
         }
-        let text = api_yaml("    python_path: src\n", "");
-        assert!(run_rule(&text, python_path).is_empty());
+        // validations.go:189: one leading `./` is trimmed
+        for ok in ["src", "./src", "src/"] {
+            let text = api_yaml(&format!("    python_path: {ok}\n"), "");
+            assert!(run_rule(&text, python_path).is_empty(), "{ok}");
+        }
     }
 }

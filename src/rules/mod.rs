@@ -12,7 +12,7 @@ pub mod handler;
 mod models;
 mod names;
 pub mod networking;
-mod project_files;
+pub mod project_files;
 pub mod scope;
 mod update_strategy;
 
@@ -31,6 +31,8 @@ pub struct ApiCtx<'a> {
     pub node: &'a Node,
     /// The directory holding cortex.yaml: project files are relative to it.
     pub project_dir: &'a Path,
+    /// The files `cortex deploy` would upload from `project_dir`.
+    pub project: &'a project_files::ProjectFiles,
 }
 
 type ApiRule = fn(&ApiCtx<'_>) -> Vec<Diagnostic>;
@@ -62,7 +64,10 @@ const API_RULES: &[ApiRule] = &[
 ];
 
 /// Rules that compare APIs with each other.
-const FILE_RULES: &[FileRule] = &[networking::duplicate_endpoints];
+const FILE_RULES: &[FileRule] = &[
+    networking::duplicate_endpoints,
+    project_files::upload_problems,
+];
 
 /// Runs every rule over the decoded APIs.
 pub fn run(apis: &[ApiCtx<'_>]) -> Vec<Diagnostic> {
@@ -201,11 +206,13 @@ pub(crate) mod testing {
         let item = &items[0];
         let config: ApiConfig = serde_json::from_value(item.to_json()).expect("decodes");
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/project");
+        let project = project_files::collect(&dir, "cortex.yaml");
         let ctx = ApiCtx {
             name: &config.name,
             config: &config,
             node: item,
             project_dir: &dir,
+            project: &project,
         };
         f(&ctx)
     }

@@ -10,6 +10,15 @@ pub const DEFAULT_MODEL_NAME: &str = "_cortex_default";
 
 pub fn one_source(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let Some(models) = &api.config.handler.models else {
+        // written but refused (`models: ~`): the schema stage said so
+        if api
+            .node
+            .get("handler")
+            .and_then(|h| h.get("models"))
+            .is_some()
+        {
+            return Vec::new();
+        }
         return vec![
             Diagnostic::error(
                 codes::MODELS_NONE,
@@ -23,7 +32,11 @@ pub fn one_source(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     };
     let given: Vec<&str> = [
         ("path", models.path.is_some()),
-        ("paths", models.paths.is_some()),
+        // validations.go:973: Cortex counts an empty `paths` list as absent
+        (
+            "paths",
+            models.paths.as_ref().is_some_and(|p| !p.is_empty()),
+        ),
         ("dir", models.dir.is_some()),
     ]
     .into_iter()
@@ -79,8 +92,11 @@ pub fn split_s3(url: &str) -> Option<(&str, &str)> {
     Some(rest.split_once('/').unwrap_or((rest, "")))
 }
 
+/// A model path as Cortex reads it before listing anything
+/// (`pkg/lib/aws/s3.go:75` `SplitS3Path`, `pkg/types/spec/utils.go:217`
+/// `validateModels`, the worker's `deconstruct_s3_path`).
 fn s3_problem(api: &ApiCtx<'_>, field: &str, value: &str) -> Option<Diagnostic> {
-    let Some((bucket, _)) = split_s3(value) else {
+    let Some((bucket, key)) = split_s3(value) else {
         return Some(
             api.error(
                 codes::BAD_MODEL_PATH,
@@ -93,8 +109,65 @@ fn s3_problem(api: &ApiCtx<'_>, field: &str, value: &str) -> Option<Diagnostic> 
             ),
         );
     };
+    let is_dir = field == "handler.models.dir";
+    if bucket.is_empty() {
+        return Some(
+            api.error(
+                codes::BAD_MODEL_PATH,
+                field,
+                format!("{field} `{value}` names no bucket"),
+                "expected s3://bucket/prefix",
+            )
+            .help("write s3://bucket/prefix/"),
+        );
+    }
+    if !is_dir && matches!(key, "" | "/") {
+        // utils.go:238: the model prefix becomes "/", which no key starts with
+        return Some(
+            api.error(
+                codes::BAD_MODEL_PATH,
+                field,
+                format!("{field} `{value}` is a bucket root: Cortex looks for the model under the prefix `/`, which matches no object"),
+                "bucket root",
+            )
+            .help("put the SavedModel under a prefix, e.g. s3://my-bucket/iris/, and name that prefix"),
+        );
+    }
+    // a bare `s3://bucket` passes the operator (utils.go:121 adds the `/`),
+    // but the worker's deconstruct_s3_path joins an empty list of key parts
+    // and crashes
+    if is_dir && !value["s3://".len()..].contains('/') {
+        return Some(
+            api.error(
+                codes::MODELS_DIR_NO_SLASH,
+                field,
+                format!("handler.models.dir `{value}` has no `/` after the bucket: Cortex accepts it, then the worker crashes reading it"),
+                "add a trailing `/`",
+            )
+            .help(format!("write `{value}/`")),
+        );
+    }
+    bucket_problem(api, field, value, bucket)
+}
+
+/// Cortex does not check bucket names: a name S3 could never hold fails the
+/// listing (an error), while a legacy name (upper case, `_`, up to 255
+/// characters, still valid for old us-east-1 buckets) works where such a
+/// bucket exists (a warning).
+fn bucket_problem(api: &ApiCtx<'_>, field: &str, value: &str, bucket: &str) -> Option<Diagnostic> {
     if valid_bucket(bucket) {
         return None;
+    }
+    if legacy_bucket(bucket) {
+        return Some(
+            api.warning(
+                codes::LEGACY_BUCKET_NAME,
+                field,
+                format!("{field} `{value}` uses the legacy bucket name `{bucket}`: only buckets created long ago in us-east-1 can have it"),
+                "legacy bucket name",
+            )
+            .help("fine if the bucket exists; new buckets need 3 to 63 lower-case letters, digits, '.' and '-'"),
+        );
     }
     Some(
         api.error(
@@ -105,6 +178,15 @@ fn s3_problem(api: &ApiCtx<'_>, field: &str, value: &str) -> Option<Diagnostic> 
         )
         .help("bucket names have 3 to 63 characters: lower-case letters, digits, '.' and '-'"),
     )
+}
+
+/// S3's legacy (us-east-1) bucket names: 3 to 255 of letters, digits, '.',
+/// '-' and '_'.
+fn legacy_bucket(bucket: &str) -> bool {
+    (3..=255).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
 fn valid_bucket(bucket: &str) -> bool {
@@ -213,6 +295,48 @@ mod tests {
         assert_eq!(&text[diags[0].secondary[0].span.clone()], "path");
     }
 
+    // validations.go:973: an empty `paths` list counts as absent
+    #[test]
+    fn an_empty_paths_list_is_no_source() {
+        let text = api_yaml("    models:\n      path: s3://b/m/\n      paths: []\n", "");
+        assert!(run_rule(&text, one_source).is_empty());
+        let text = api_yaml("    models:\n      paths: []\n", "");
+        assert_eq!(
+            found(&text, &run_rule(&text, one_source)),
+            [("TFC2010", "models")]
+        );
+    }
+
+    // pkg/lib/aws/s3.go:75 SplitS3Path, pkg/types/spec/utils.go:238 (the
+    // prefix of a bucket root is "/"), the worker's deconstruct_s3_path
+    // (pkg/cortex/serve/cortex_internal/lib/storage/s3.py:54) for dir
+    #[test]
+    fn s3_paths_as_cortex_splits_them() {
+        let text = api_yaml(
+            "    models:\n      paths:\n        - {name: a, path: s3://bucket}\n        - {name: b, path: s3://bucket/}\n        - {name: c, path: s3:///x/}\n        - {name: d, path: s3://a/x/}\n        - {name: e, path: s3://ok-bucket/x}\n",
+            "",
+        );
+        assert_eq!(
+            found(&text, &run_rule(&text, s3_schemes)),
+            [
+                ("TFC2012", "s3://bucket"),
+                ("TFC2012", "s3://bucket/"),
+                ("TFC2012", "s3:///x/"),
+                ("TFC2039", "s3://a/x/")
+            ]
+        );
+        let text = api_yaml("    models:\n      dir: s3://bucket\n", "");
+        assert_eq!(
+            found(&text, &run_rule(&text, s3_schemes)),
+            [("TFC2042", "s3://bucket")]
+        );
+        // the worker's relpath over the listed keys copes with these
+        for ok in ["s3://bucket/", "s3://bucket/models", "s3://bucket/models/"] {
+            let text = api_yaml(&format!("    models:\n      dir: {ok}\n"), "");
+            assert!(run_rule(&text, s3_schemes).is_empty(), "{ok}");
+        }
+    }
+
     #[test]
     fn model_paths_are_s3_with_valid_buckets() {
         let text = api_yaml(
@@ -223,7 +347,7 @@ mod tests {
             found(&text, &run_rule(&text, s3_schemes)),
             [
                 ("TFC2012", "gs://bucket/b"),
-                ("TFC2039", "s3://Bad_Bucket/c")
+                ("TFC2041", "s3://Bad_Bucket/c")
             ]
         );
     }

@@ -17,25 +17,34 @@ impl Surge {
     }
 }
 
+/// Reads a surge value as Cortex does (`pkg/types/spec/utils.go:66`
+/// `surgeOrUnavailableValidator`): an integer is first turned into its text
+/// (configreader `CastInt`), then the text, with or without a final `%`, is
+/// parsed by Go's `strconv.ParseInt(s, 10, 32)`: an optional sign, decimal
+/// digits, 32 bits (`"+1"` is 1, `"2147483648"` is refused).
 pub fn parse(value: &IntOrPercent) -> Result<Surge, String> {
-    match value {
-        IntOrPercent::Int(n) if *n >= 0 => Ok(Surge::Replicas(*n)),
-        IntOrPercent::Int(n) => Err(format!("{n} is negative")),
-        IntOrPercent::Text(text) => {
-            let digits = text
-                .strip_suffix('%')
-                .ok_or_else(|| format!("`{text}` is neither an integer nor a percentage"))?;
-            let percent: u32 = digits
+    let text = match value {
+        IntOrPercent::Int(n) => n.to_string(),
+        IntOrPercent::Text(text) => text.clone(),
+    };
+    match text.strip_suffix('%') {
+        Some(digits) => {
+            let percent: i32 = digits
                 .parse()
-                .ok()
-                .filter(|_| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-                .ok_or_else(|| format!("`{text}` is not a percentage"))?;
+                .map_err(|_| format!("`{text}` is not a percentage"))?;
             u8::try_from(percent)
                 .ok()
                 .filter(|p| *p <= 100)
                 .map(Surge::Percent)
-                .ok_or_else(|| format!("`{text}` is more than 100%"))
+                .ok_or_else(|| format!("`{text}` is not between 0% and 100%"))
         }
+        None => match text.parse::<i32>() {
+            Ok(n) if n >= 0 => Ok(Surge::Replicas(i64::from(n))),
+            Ok(n) => Err(format!("{n} is negative")),
+            Err(_) => Err(format!(
+                "`{text}` is neither a 32-bit integer nor a percentage"
+            )),
+        },
     }
 }
 
@@ -101,6 +110,26 @@ mod tests {
             Ok(Surge::Percent(25))
         );
         assert!(parse(&IntOrPercent::Text("%".into())).is_err());
+    }
+
+    // pkg/types/spec/utils.go:66 surgeOrUnavailableValidator: ParseInt32
+    #[test]
+    fn values_are_read_with_a_32_bit_parse() {
+        let text = |t: &str| IntOrPercent::Text(t.to_owned());
+        assert_eq!(parse(&text("+1")), Ok(Surge::Replicas(1)));
+        assert_eq!(parse(&text("+5%")), Ok(Surge::Percent(5)));
+        assert!(parse(&text("2147483648")).is_err());
+        assert!(parse(&IntOrPercent::Int(2_147_483_648)).is_err());
+        assert!(parse(&text(" 1")).is_err());
+        assert!(parse(&text("1_0")).is_err());
+        let yaml = api_yaml(
+            "",
+            "  update_strategy:\n    max_surge: \"2147483648\"\n    max_unavailable: \"+1\"\n",
+        );
+        assert_eq!(
+            found(&yaml, &run_rule(&yaml, surge_and_unavailable)),
+            [("TFC2034", "\"2147483648\"")]
+        );
     }
 
     #[test]

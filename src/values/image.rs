@@ -1,141 +1,123 @@
-//! Container image references, following the grammar of the Docker
-//! distribution `reference` package:
-//! `[domain[:port]/]path[:tag][@algorithm:hex]`.
+//! Container image references as Cortex 0.34 reads them.
+//!
+//! Validity is Cortex's own pattern (`pkg/lib/regex/regex.go:72`
+//! `IsValidDockerImage`, the evaluated form of the Docker distribution
+//! grammar): an optional lower-case host (with an optional port) and `/`,
+//! a lower-case repository path, an optional tag and an optional digest.
+//! Note what it does not do: it has no separate "domain" rule (an upper-case
+//! host is simply invalid) and no length limit on the name. The pattern here
+//! is written from that grammar, component by component.
+//!
+//! The version check is `ValidateImageVersion`
+//! (`pkg/lib/configreader/validators.go:124`): images under `cortexlabs/` or
+//! `cortexlabsdev/` (bare, on `quay.io/` or on `docker.io/`) must carry a
+//! tag that starts with the Cortex version, and the tag is whatever follows
+//! the last `:` (`pkg/lib/docker/docker.go:344` `ExtractImageTag`), so a
+//! digest-pinned Cortex image never passes.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// The parts of a valid image reference.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
-    /// Registry host (with port), when the reference names one.
-    pub domain: Option<String>,
-    /// Repository path, such as `cortexlabs/tensorflow-handler`.
-    pub path: String,
-    pub tag: Option<String>,
-    pub digest: Option<String>,
-}
+/// One lower-case label of a registry host.
+const HOST_LABEL: &str = r"(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])";
+/// One repository path component: alphanumeric runs joined by `.`, `_`,
+/// `__` or any number of `-`.
+const PATH_COMPONENT: &str = r"[a-z0-9]+(?:(?:[._]|__|-*)[a-z0-9]+)*";
+const TAG: &str = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
+const DIGEST: &str = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}";
 
-static PATH_COMPONENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$").unwrap_or_else(|_| unreachable_regex())
-});
-static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?$")
+static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
+    let host = format!(r"{HOST_LABEL}(?:\.{HOST_LABEL})*(?::[0-9]+)?/");
+    let path = format!(r"{PATH_COMPONENT}(?:/{PATH_COMPONENT})*");
+    Regex::new(&format!(r"^(?:{host})?{path}(?::{TAG})?(?:@{DIGEST})?$"))
         .unwrap_or_else(|_| unreachable_regex())
 });
-static TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$").unwrap_or_else(|_| unreachable_regex())
-});
-static DIGEST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
-        .unwrap_or_else(|_| unreachable_regex())
-});
+
+static TAG_ONLY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^{TAG}$")).unwrap_or_else(|_| unreachable_regex()));
 
 /// The literals above are fixed and tested; this is never reached.
 fn unreachable_regex() -> Regex {
     Regex::new("$^").unwrap_or_else(|_| std::process::abort())
 }
 
-/// Parses an image reference, or says what is wrong with it.
-pub fn parse(text: &str) -> Result<ImageRef, String> {
-    if text.is_empty() {
-        return Err("the image reference is empty".to_owned());
+/// The prefixes under which Cortex checks the image's version.
+const CORTEX_PREFIXES: [&str; 6] = [
+    "quay.io/cortexlabs/",
+    "quay.io/cortexlabsdev/",
+    "docker.io/cortexlabs/",
+    "docker.io/cortexlabsdev/",
+    "cortexlabs/",
+    "cortexlabsdev/",
+];
+
+/// Checks an image as Cortex does: `Err` says why Cortex refuses it.
+pub fn validate(text: &str) -> Result<(), String> {
+    if IMAGE.is_match(text) {
+        return Ok(());
     }
-    let (rest, digest) = match text.split_once('@') {
-        Some((r, d)) => {
-            if !DIGEST.is_match(d) {
-                return Err(format!(
-                    "`{d}` is not a valid digest (expected algorithm:hex, e.g. sha256:…)"
-                ));
-            }
-            (r, Some(d.to_owned()))
-        }
-        None => (text, None),
-    };
-    // A ':' after the last '/' starts the tag; earlier ones belong to a port.
-    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let (name, tag) = match rest[last_slash..].rfind(':') {
-        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
-        None => (rest, None),
-    };
-    if let Some(tag) = tag {
-        if !TAG.is_match(tag) {
-            return Err(format!(
-                "`{tag}` is not a valid tag (letters, digits, '_', '.', '-'; at most 128)"
-            ));
-        }
-    }
-    if name.len() > 255 {
-        return Err("the repository name is longer than 255 characters".to_owned());
-    }
-    let mut components: Vec<&str> = name.split('/').collect();
-    let domain = match components.first() {
-        Some(first)
-            if components.len() > 1 && (first.contains(['.', ':']) || *first == "localhost") =>
-        {
-            if !DOMAIN.is_match(first) {
-                return Err(format!("`{first}` is not a valid registry host"));
-            }
-            Some(components.remove(0).to_owned())
-        }
-        _ => None,
-    };
-    for component in &components {
-        if !PATH_COMPONENT.is_match(component) {
-            return Err(if component.chars().any(|c| c.is_ascii_uppercase()) {
-                format!("repository names must be lower-case, found `{component}`")
-            } else {
-                format!("`{component}` is not a valid repository path component")
-            });
-        }
-    }
-    Ok(ImageRef {
-        domain,
-        path: components.join("/"),
-        tag: tag.map(str::to_owned),
-        digest,
-    })
+    Err(why_invalid(text))
 }
 
-impl ImageRef {
-    /// True for images published by Cortex (quay.io/cortexlabs or Docker Hub's cortexlabs).
-    pub fn is_cortexlabs(&self) -> bool {
-        let official_registry = matches!(
-            self.domain.as_deref(),
-            None | Some("quay.io")
-                | Some("docker.io")
-                | Some("index.docker.io")
-                | Some("registry-1.docker.io")
-        );
-        official_registry && self.path.starts_with("cortexlabs/")
+/// A hint at what breaks the pattern (the verdict is the pattern's).
+fn why_invalid(text: &str) -> String {
+    if text.chars().any(|c| c.is_whitespace()) {
+        return "it contains white space".to_owned();
     }
+    let name = text.split(['@']).next().unwrap_or(text);
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match name[last_slash..].rfind(':') {
+        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
+        None => (name, None),
+    };
+    if let Some(tag) = tag.filter(|t| !TAG_ONLY.is_match(t)) {
+        return format!(
+            "`{tag}` is not a valid tag (letters, digits, '_', '.', '-', not starting with '.' or '-'; at most 128)"
+        );
+    }
+    if name.chars().any(|c| c.is_ascii_uppercase()) {
+        return "registry hosts and repository names must be lower-case".to_owned();
+    }
+    "it does not match Cortex's image pattern [host[:port]/]repository[:tag][@digest]".to_owned()
+}
+
+/// For an image Cortex version-checks, the tag it compares (`latest` when
+/// there is no `:` at all); `None` for any other image.
+pub fn cortex_tag(text: &str) -> Option<&str> {
+    if !CORTEX_PREFIXES.iter().any(|p| text.starts_with(p)) {
+        return None;
+    }
+    Some(text.rfind(':').map_or("latest", |i| &text[i + 1..]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    // pkg/lib/regex/regex.go:72 IsValidDockerImage
     #[test]
-    fn accepts_real_references() {
-        let r = parse("quay.io/cortexlabs/tensorflow-handler:0.34.0").expect("valid");
-        assert_eq!(r.domain.as_deref(), Some("quay.io"));
-        assert_eq!(r.path, "cortexlabs/tensorflow-handler");
-        assert_eq!(r.tag.as_deref(), Some("0.34.0"));
-        assert!(r.is_cortexlabs());
-        let r = parse("localhost:5000/team/img").expect("valid");
-        assert_eq!(r.domain.as_deref(), Some("localhost:5000"));
-        assert_eq!(r.tag, None);
-        assert!(parse("python:3.8-slim").is_ok());
-        assert!(parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/my-handler:v1").is_ok());
-        assert!(parse(&format!("ubuntu@sha256:{}", "a".repeat(64))).is_ok());
+    fn accepts_what_cortex_accepts() {
+        for good in [
+            "quay.io/cortexlabs/tensorflow-handler:0.34.0",
+            "localhost:5000/team/img",
+            "python:3.8-slim",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-handler:v1",
+            "my_registry.io/x",
+            "a---b/c",
+            &format!("ubuntu@sha256:{}", "a".repeat(64)),
+            &format!("x/{}", "a".repeat(300)),
+        ] {
+            assert!(validate(good).is_ok(), "{good:?} should be accepted");
+        }
     }
 
     #[test]
-    fn rejects_malformed_references() {
+    fn refuses_what_cortex_refuses() {
         for bad in [
             "",
             "Ubuntu",
+            "Quay.io/cortexlabs/x",
             "quay.io/CortexLabs/x",
             "img:",
             "img:-bad",
@@ -144,7 +126,23 @@ mod tests {
             "-img",
             "img:tag with space",
         ] {
-            assert!(parse(bad).is_err(), "{bad:?} should be refused");
+            assert!(validate(bad).is_err(), "{bad:?} should be refused");
         }
+        assert!(validate("Quay.io/x").is_err_and(|w| w.contains("lower-case")));
+    }
+
+    // pkg/lib/configreader/validators.go:124 ValidateImageVersion and
+    // pkg/lib/docker/docker.go:344 ExtractImageTag
+    #[test]
+    fn the_version_tag_is_after_the_last_colon_under_cortex_prefixes() {
+        assert_eq!(cortex_tag("quay.io/cortexlabs/x:0.34.0"), Some("0.34.0"));
+        assert_eq!(cortex_tag("cortexlabsdev/x"), Some("latest"));
+        assert_eq!(
+            cortex_tag(&format!("cortexlabs/x:0.34.0@sha256:{}", "a".repeat(64))),
+            Some("a".repeat(64).as_str())
+        );
+        assert_eq!(cortex_tag("docker.io/cortexlabs/x:0.33.0"), Some("0.33.0"));
+        assert_eq!(cortex_tag("index.docker.io/cortexlabs/x:0.1"), None);
+        assert_eq!(cortex_tag("ghcr.io/cortexlabs/x:0.1"), None);
     }
 }

@@ -76,6 +76,21 @@ pub enum Value {
     Map(Vec<Entry>),
 }
 
+impl Value {
+    /// The value's YAML type in words, as messages name it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// The key as a string: its value for a string key, its text as
@@ -94,6 +109,11 @@ impl Entry {
     /// `config` keys.
     pub fn key_is_string(&self) -> bool {
         matches!(self.key_value, Value::Str(_))
+    }
+
+    /// The key's resolved YAML type in words (`"a string"`, `"a boolean"`).
+    pub fn key_type(&self) -> &'static str {
+        self.key_value.type_name()
     }
 
     /// [`yaml11_reading`] for the key: how Cortex reads an unquoted
@@ -128,15 +148,7 @@ impl Node {
 
     /// A short name of the node's type, as a user would say it.
     pub fn type_name(&self) -> &'static str {
-        match self.value {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Int(_) => "an integer",
-            Value::Float(_) => "a number",
-            Value::Str(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
-        }
+        self.value.type_name()
     }
 
     /// The JSON form of the document, for schema validation and decoding.
