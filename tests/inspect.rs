@@ -29,11 +29,15 @@ fn inspect_json(model: &Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
-/// Our signatures in the layout of tensorflow_signatures.json.
+/// Our signatures in the layout of tensorflow_signatures.json, which (like
+/// saved_model_cli) leaves out the init op that TF Serving 2.3 returns.
 fn as_tensorflow(signatures: &Value) -> Value {
     let mut out = serde_json::Map::new();
     for sig in signatures.as_array().into_iter().flatten() {
         let key = sig["key"].as_str().unwrap_or_default().to_owned();
+        if key == "__saved_model_init_op" {
+            continue;
+        }
         out.insert(key, json!({"method_name": sig["method_name"], "inputs": sig["inputs"], "outputs": sig["outputs"]}));
     }
     Value::Object(out)
@@ -85,24 +89,67 @@ fn versioned_fixtures_show_each_version() {
     }
 }
 
+/// Every key TF Serving 2.3 returns is listed, the init op included
+/// (get_model_metadata_impl.cc:54), and Cortex's rule runs on all of them.
 #[test]
 fn inspect_says_what_cortex_would_serve() {
     let default = |name: &str| inspect_json(&fixtures().join(name))["versions"][0].clone();
-    assert_eq!(
-        default("one-signature")["cortex_default"],
-        "serving_default"
+    let one = default("one-signature");
+    let keys: Vec<&str> = one["signatures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["__saved_model_init_op", "serving_default"]);
+    assert_eq!(one["cortex_default"], Value::Null);
+    assert!(
+        one["cortex_default_problem"].as_str().is_some_and(|p| p
+            .contains("Cortex 0.34 would refuse this model at run time")
+            && p.contains("'__saved_model_init_op, serving_default'")),
+        "{one}"
     );
     assert_eq!(default("predict-and-default")["cortex_default"], "predict");
     assert!(
-        default("two-signatures")["cortex_default_problem"]
-            .as_str()
-            .is_some_and(|p| p.contains("set signature_key"))
-    );
-    assert!(
         default("no-signatures")["cortex_default_problem"]
             .as_str()
-            .is_some_and(|p| p.contains("no signatures"))
+            .is_some_and(|p| p.contains("TensorFlow's init op, which takes no inputs"))
     );
+}
+
+/// Every fixture under tests/fixtures/savedmodels is a TF 2.21 export:
+/// DisableCopyOnRead is not a TensorFlow 2.3 op.
+#[test]
+fn inspect_shows_the_ops_tf_2_3_lacks() {
+    let report = inspect_json(&fixtures().join("two-signatures"));
+    assert_eq!(
+        report["versions"][0]["ops_missing_in_tf_2_3"],
+        json!(["DisableCopyOnRead"])
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .arg("inspect")
+        .arg(fixtures().join("two-signatures"))
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("ops TensorFlow 2.3 does not have") && text.contains("DisableCopyOnRead"),
+        "{text}"
+    );
+}
+
+#[test]
+fn inspect_prints_no_debug_text() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
+        .arg("inspect")
+        .arg(fixtures().join("two-signatures/variables"))
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("is not a SavedModel directory"), "{text}");
+    for debug in ["MissingFiles", "Some(", "[\"", "{ "] {
+        assert!(!text.contains(debug), "{text}");
+    }
 }
 
 #[test]

@@ -435,21 +435,26 @@ AWS chain, or an unexpected answer). The check could not finish (exit code
 file is truncated, corrupt, or not a SavedModel at all. TF Serving would
 fail to load it.";
 
-    NO_SERVE_GRAPH = "TFC4002", "no MetaGraph tagged serve",
-"TF Serving loads the MetaGraph tagged 'serve'. This SavedModel has none
-(it may be a training export). tf.saved_model.save tags its graph 'serve'.";
+    NO_SERVE_GRAPH = "TFC4002", "no MetaGraph tagged exactly serve",
+"TF Serving 2.3 loads the MetaGraph whose tag set equals {serve} (TensorFlow
+compares tag sets, and Cortex starts TF Serving without --saved_model_tags).
+This SavedModel has none: it may be a training export, or tagged {serve, gpu}.
+tf.saved_model.save tags its graph 'serve'.";
 
     NO_SIGNATURES = "TFC4003", "the model has no signatures",
-"The serving MetaGraph has no user signature (TensorFlow's internal
-__saved_model_init_op does not count). Cortex fails to load such a model;
-export with signatures=....";
+"The serving MetaGraph has no signature_def entry at all. Cortex's worker
+finds no signature key and refuses the model at run time; export with
+signatures=....";
 
     SIGNATURE_AMBIGUOUS = "TFC4004", "several signatures and no signature_key",
-"Without a signature_key, Cortex takes the model's only signature, or the one
-named 'predict'. With several signatures and no 'predict' it fails at run
-time, listing the keys. It does NOT fall back to 'serving_default'. Set
-handler.models.signature_key (or the model's own signature_key in
-handler.models.paths).";
+"Without a signature_key, Cortex takes the model's only signature key, or the
+one named 'predict'. The keys are all those TF Serving 2.3 returns, which
+include TensorFlow's '__saved_model_init_op' (every TF2 / Keras export has
+it): such an export with one signature has two keys. With several keys and no
+'predict' Cortex refuses the model at run time, listing the keys. It does NOT
+fall back to 'serving_default'. Set handler.models.signature_key (or the
+model's own signature_key in handler.models.paths), usually to
+serving_default.";
 
     SIGNATURE_KEY_NOT_FOUND = "TFC4005", "signature_key not in the model",
 "The configured signature_key is not one of the model's signatures; Cortex
@@ -469,6 +474,25 @@ or for the latest, may break. A warning: Cortex serves them anyway.";
 "saved_model.pb is larger than 256 MiB (large constants embedded in the
 graph); cortex-tfc does not read it, so its signatures were not checked.
 Check them with TensorFlow's saved_model_cli.";
+
+    SIGNATURE_INPUT_UNPARSABLE = "TFC4009", "an input Cortex's worker cannot parse",
+"Cortex's worker reads each input of the chosen signature from TF Serving's
+metadata: an input with no shape, with dtype DT_INVALID, a _REF dtype or an
+unknown one, or with a dimension of size 0 makes it raise, and the model is
+not served. Re-export the signature with a dtype and a shape for each input.";
+
+    OPS_NOT_IN_TF_2_3 = "TFC4010", "ops TF Serving 2.3 does not have",
+"The serving graph (or a function of its library) uses op types TensorFlow
+2.3.0 does not register. Cortex 0.34's default CPU and GPU serving images are
+TF Serving 2.3.0, which fails to load the model ('Op type not registered').
+Exports with variables from TensorFlow 2.12 or later use DisableCopyOnRead,
+for example. Export with a TensorFlow that TF Serving 2.3 loads, or set
+handler.tensorflow_serving_image to a newer TF Serving.";
+
+    OPS_NOT_IN_TF_2_3_CUSTOM_IMAGE = "TFC4011", "ops newer than TF 2.3 with a custom serving image",
+"The model uses op types TensorFlow 2.3.0 does not register, and the API runs
+a custom tensorflow_serving_image. That image may hold a newer TF Serving
+that has them: a warning, to check the image's TensorFlow version.";
 
     BUNDLE_WRITE_FAILED = "TFC5001", "the bundle could not be written",
 "cortex-tfc writes the bundle to a temporary directory next to the output

@@ -39,9 +39,24 @@ pub struct ModelSource {
     /// Field as written: `handler.models.paths[1].path`.
     pub field: String,
     pub accelerator: Accelerator,
+    /// The TF Serving image the API runs; decides the op-version check.
+    pub serving: ServingImage,
     /// The signature key that applies (a `paths[]` entry's own wins), with
     /// where it is written.
     pub signature_key: Option<WrittenKey>,
+}
+
+/// Which TF Serving loads the models: it decides whether ops TensorFlow
+/// 2.3 lacks are an error, a warning, or not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServingImage {
+    /// Cortex 0.34's `tensorflow-serving-cpu/-gpu:0.34.0`, built `FROM
+    /// tensorflow/serving:2.3.0` (`images/tensorflow-serving-cpu/Dockerfile`).
+    Default,
+    /// A `tensorflow_serving_image` of the user's: its TensorFlow may be newer.
+    Custom { image: String, span: Span },
+    /// Inferentia: Neuron's own TensorFlow build; the op list does not apply.
+    Inferentia,
 }
 
 #[derive(Debug, Clone)]
@@ -165,8 +180,11 @@ impl Object for Read {
 /// they were read and dropped there: memory stays bounded by the reads in
 /// flight.
 enum Found {
-    Signature(Signature),
-    Problem(signatures::Problem),
+    Decoded {
+        signature: Result<Signature, signatures::Problem>,
+        /// Ops of the serving graph TensorFlow 2.3.0 does not register.
+        missing_ops: Vec<String>,
+    },
     Corrupt(String),
     Failed(StoreError),
 }
@@ -178,9 +196,14 @@ fn digest(read: &Read, bytes: Result<Vec<u8>, StoreError>) -> Found {
     };
     match saved_model::decode(&bytes) {
         Err(why) => Found::Corrupt(why),
-        Ok(model) => match signatures::choose(&model, read.signature_key.as_deref()) {
-            Ok(signature) => Found::Signature(signature),
-            Err(problem) => Found::Problem(problem),
+        Ok(model) => Found::Decoded {
+            signature: signatures::choose(&model, read.signature_key.as_deref()),
+            missing_ops: model.serving_graph().map_or_else(Vec::new, |g| {
+                saved_model::ops_missing_in_tf_2_3(&g.op_types())
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            }),
         },
     }
 }
@@ -230,6 +253,7 @@ async fn check_signatures<S: ModelStore>(
     let mut chosen: BTreeMap<usize, Vec<(Option<i64>, Signature)>> = BTreeMap::new();
     // the same problem in several versions of a model is one diagnostic
     let mut problems: Vec<(usize, signatures::Problem, Vec<Option<i64>>)> = Vec::new();
+    let mut op_gaps: Vec<(usize, Vec<String>, Vec<Option<i64>>)> = Vec::new();
     for (read, found) in results {
         let Some(model) = outcome.models.get(read.model) else {
             continue;
@@ -244,11 +268,15 @@ async fn check_signatures<S: ModelStore>(
                 .with_path(source.field.clone())
         };
         match found {
-            Found::Signature(signature) => chosen.entry(read.model).or_default().push((read.version, signature)),
-            Found::Problem(problem) => match problems.iter_mut().find(|(m, p, _)| *m == read.model && *p == problem) {
-                Some((_, _, versions)) => versions.push(read.version),
-                None => problems.push((read.model, problem, vec![read.version])),
-            },
+            Found::Decoded { signature, missing_ops } => {
+                if !missing_ops.is_empty() {
+                    group(&mut op_gaps, read.model, missing_ops, read.version);
+                }
+                match signature {
+                    Ok(signature) => chosen.entry(read.model).or_default().push((read.version, signature)),
+                    Err(problem) => group(&mut problems, read.model, problem, read.version),
+                }
+            }
             Found::Corrupt(why) => outcome.diagnostics.push(at(Diagnostic::error(
                 codes::SAVED_MODEL_CORRUPT,
                 format!("{label}: s3://{}/{} is not a valid SavedModel ({why})", read.bucket, read.key),
@@ -274,6 +302,18 @@ async fn check_signatures<S: ModelStore>(
             .diagnostics
             .push(signature_diagnostic(source, &label, &problem));
     }
+    for (index, ops, versions) in op_gaps {
+        let Some(model) = outcome.models.get(index) else {
+            continue;
+        };
+        let Some(source) = sources.get(model.source) else {
+            continue;
+        };
+        let label = format!("{}{}", model_label(&model.name), at_versions(&versions));
+        outcome
+            .diagnostics
+            .extend(ops_diagnostic(source, &label, &ops));
+    }
     for (index, versions) in chosen {
         let Some(model) = outcome.models.get_mut(index) else {
             continue;
@@ -286,6 +326,55 @@ async fn check_signatures<S: ModelStore>(
         }
         model.signature = versions.into_iter().last().map(|(_, s)| s);
     }
+}
+
+/// The same finding in several versions of a model is one diagnostic.
+fn group<T: PartialEq>(
+    found: &mut Vec<(usize, T, Vec<Option<i64>>)>,
+    model: usize,
+    what: T,
+    version: Option<i64>,
+) {
+    match found.iter_mut().find(|(m, w, _)| *m == model && *w == what) {
+        Some((_, _, versions)) => versions.push(version),
+        None => found.push((model, what, vec![version])),
+    }
+}
+
+/// Ops TF Serving 2.3 does not know: the default CPU/GPU serving image
+/// fails to load the model ("Op type not registered"); a custom serving
+/// image may carry a newer TensorFlow (warning); Inferentia runs Neuron's
+/// own build (not checked).
+fn ops_diagnostic(source: &ModelSource, model: &str, ops: &[String]) -> Option<Diagnostic> {
+    let listed = ops
+        .iter()
+        .map(|o| format!("`{o}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let noun = if ops.len() == 1 { "op" } else { "ops" };
+    let d = match &source.serving {
+        ServingImage::Inferentia => return None,
+        ServingImage::Default => Diagnostic::error(
+            codes::OPS_NOT_IN_TF_2_3,
+            format!(
+                "{model} uses the {noun} {listed}, which TensorFlow 2.3 does not have: TF Serving 2.3.0 (Cortex 0.34's default {} serving image) fails to load it (\"Op type not registered\")",
+                if source.accelerator == Accelerator::Gpu { "GPU" } else { "CPU" }
+            ),
+        )
+        .at(source.span.clone(), "model path")
+        .help("export the model with a TensorFlow that TF Serving 2.3 loads (TensorFlow 2.3, or tf.compat.v1.saved_model.Builder with graph-mode variables), or set handler.tensorflow_serving_image to a TF Serving as new as the TensorFlow that exported it"),
+        ServingImage::Custom { image, span } => Diagnostic::warning(
+            codes::OPS_NOT_IN_TF_2_3_CUSTOM_IMAGE,
+            format!(
+                "{model} uses the {noun} {listed}, which TensorFlow 2.3 does not have; the serving image `{image}` must carry a TensorFlow that has {}",
+                if ops.len() == 1 { "it" } else { "them" }
+            ),
+        )
+        .at(source.span.clone(), "model path")
+        .also(span.clone(), "custom serving image")
+        .help("make sure the TF Serving in this image is at least as new as the TensorFlow that exported the model"),
+    };
+    Some(d.in_api(Some(&source.api)).with_path(source.field.clone()))
 }
 
 fn at_version(version: Option<i64>) -> String {
@@ -334,49 +423,7 @@ fn signature_diagnostic(
     model: &str,
     problem: &signatures::Problem,
 ) -> Diagnostic {
-    use signatures::Problem;
-    let keys = |keys: &[String]| {
-        keys.iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let (code, message, help) = match problem {
-        Problem::NoServeGraph { tags } => (
-            codes::NO_SERVE_GRAPH,
-            format!("{model} has no MetaGraph tagged `serve` (tags found: {tags:?})"),
-            "export with tf.saved_model.save, which tags the serving graph `serve`".to_owned(),
-        ),
-        Problem::NoSignatures => (
-            codes::NO_SIGNATURES,
-            format!("{model} has no signatures: TF Serving cannot serve it"),
-            "export with signatures: tf.saved_model.save(model, path, signatures={...})".to_owned(),
-        ),
-        Problem::Ambiguous { keys: found } => (
-            codes::SIGNATURE_AMBIGUOUS,
-            format!(
-                "{model} has several signatures ({}) and none is named `predict`: Cortex cannot choose",
-                keys(found)
-            ),
-            format!(
-                "set signature_key to one of {}; Cortex does not pick `serving_default` by itself",
-                keys(found)
-            ),
-        ),
-        Problem::KeyNotFound { key, keys: found } => (
-            codes::SIGNATURE_KEY_NOT_FOUND,
-            format!("{model} has no signature `{key}`; it has {}", keys(found)),
-            match crate::diag::suggest(key, found.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("use one of {}", keys(found)),
-            },
-        ),
-        Problem::NoInputs { key } => (
-            codes::SIGNATURE_WITHOUT_INPUTS,
-            format!("{model}: signature `{key}` takes no inputs; Cortex cannot send it a payload"),
-            "export a signature with at least one input".to_owned(),
-        ),
-    };
+    let (code, message, help) = describe_signature_problem(model, problem);
     // the signature_key line when a key applies, else the model path
     let (span, field, label) = match &source.signature_key {
         Some(k) => (k.span.clone(), k.field.clone(), "signature key"),
@@ -391,6 +438,115 @@ fn signature_diagnostic(
         d = d.also(source.span.clone(), format!("model at {}", source.path));
     }
     d.help(help).in_api(Some(&source.api)).with_path(field)
+}
+
+/// Code, message and help for a signature problem of `model` (shared by
+/// `check` and `inspect`).
+pub fn describe_signature_problem(
+    model: &str,
+    problem: &signatures::Problem,
+) -> (Code, String, String) {
+    use signatures::Problem;
+    let keys = |keys: &[String]| {
+        keys.iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (code, message, help) = match problem {
+        Problem::NoServeGraph { tags } => (
+            codes::NO_SERVE_GRAPH,
+            format!(
+                "{model} has no MetaGraph whose tags are exactly `serve` (tag sets found: {}): TF Serving 2.3, started by Cortex without --saved_model_tags, does not load it",
+                tag_sets(tags)
+            ),
+            "export the serving graph with the tags {\"serve\"} only (tf.saved_model.save does)".to_owned(),
+        ),
+        Problem::NoSignatures => (
+            codes::NO_SIGNATURES,
+            format!("{model} has no signatures: Cortex 0.34 would refuse this model at run time"),
+            "export with signatures: tf.saved_model.save(model, path, signatures={...})".to_owned(),
+        ),
+        Problem::Ambiguous { keys: found } => (
+            codes::SIGNATURE_AMBIGUOUS,
+            format!(
+                "Cortex 0.34 would refuse this model at run time: {model} has no signature_key set and TF Serving 2.3 returns the keys '{}', several and none named `predict`{}",
+                found.join(", "),
+                if found.iter().any(|k| k == saved_model::INIT_OP_KEY) {
+                    " (`__saved_model_init_op` is TensorFlow's init op, which every TF2 / Keras export carries; Cortex counts it as a signature)"
+                } else {
+                    ""
+                }
+            ),
+            format!(
+                "set `signature_key: {}`; Cortex does not pick `serving_default` by itself",
+                suggested_key(found)
+            ),
+        ),
+        Problem::KeyNotFound { key, keys: found } => (
+            codes::SIGNATURE_KEY_NOT_FOUND,
+            format!("{model} has no signature `{key}`; it has {}", keys(found)),
+            match crate::diag::suggest(key, found.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of {}", keys(found)),
+            },
+        ),
+        Problem::NoInputs { key } if key == saved_model::INIT_OP_KEY => (
+            codes::SIGNATURE_WITHOUT_INPUTS,
+            format!("Cortex 0.34 would refuse {model} at run time: its only signature key is `{key}`, TensorFlow's init op, which takes no inputs; the export has no serving signature"),
+            "export with signatures: tf.saved_model.save(model, path, signatures={...})".to_owned(),
+        ),
+        Problem::NoInputs { key } => (
+            codes::SIGNATURE_WITHOUT_INPUTS,
+            format!("{model}: signature `{key}` takes no inputs; Cortex cannot send it a payload"),
+            "export a signature with at least one input".to_owned(),
+        ),
+        Problem::BadInputs { key, inputs } => (
+            codes::SIGNATURE_INPUT_UNPARSABLE,
+            format!(
+                "Cortex 0.34 would refuse {model} at run time: its worker cannot parse {} of signature `{key}`",
+                inputs
+                    .iter()
+                    .map(|(name, fault)| format!("input `{name}` ({})", fault_text(fault)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "export the signature's inputs with a dtype, a shape (or an unknown rank), and no dimension of size 0".to_owned(),
+        ),
+    };
+    (code, message, help)
+}
+
+fn tag_sets(tags: &[Vec<String>]) -> String {
+    if tags.is_empty() {
+        return "none".to_owned();
+    }
+    tags.iter()
+        .map(|set| format!("{{{}}}", set.join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The key to advise: `serving_default` when there, else the first key
+/// that is not TensorFlow's own.
+fn suggested_key(keys: &[String]) -> &str {
+    keys.iter()
+        .find(|k| *k == "serving_default")
+        .or_else(|| {
+            keys.iter()
+                .find(|k| !saved_model::INTERNAL_SIGNATURES.contains(&k.as_str()))
+        })
+        .or(keys.first())
+        .map_or("serving_default", String::as_str)
+}
+
+fn fault_text(fault: &signatures::InputFault) -> String {
+    use signatures::InputFault;
+    match fault {
+        InputFault::NoShape => "no shape".to_owned(),
+        InputFault::Dtype(dtype) => format!("dtype {dtype}"),
+        InputFault::ZeroDim { index } => format!("dimension {index} of size 0"),
+    }
 }
 
 fn check_source(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
@@ -676,11 +832,12 @@ mod tests {
             span: 0..0,
             field: "handler.models.path".into(),
             accelerator: Accelerator::Cpu,
+            serving: ServingImage::Default,
             signature_key: None,
         }
     }
 
-    fn run(limit: u64) -> Outcome {
+    fn run_with(limit: u64, source: ModelSource) -> Outcome {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let store = Arc::new(DirStore::new(&root).expect("store"));
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -691,32 +848,95 @@ mod tests {
             concurrency: 4,
             max_saved_model_bytes: limit,
         };
-        runtime.block_on(check(
-            store,
-            &[source("s3://savedmodels/one-signature")],
-            options,
-        ))
+        runtime.block_on(check(store, &[source], options))
+    }
+
+    fn run(limit: u64) -> Outcome {
+        run_with(limit, source("s3://savedmodels/one-signature"))
+    }
+
+    fn codes(outcome: &Outcome) -> Vec<(&str, bool)> {
+        outcome
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.is_error()))
+            .collect()
+    }
+
+    /// A TF 2.21 export: its init op is a signature key to Cortex
+    /// (tfs.py:505-528), and it uses DisableCopyOnRead, which TF 2.3 lacks.
+    #[test]
+    fn a_tf_2_21_export_is_refused_twice() {
+        let outcome = run(MAX_SAVED_MODEL_BYTES);
+        assert_eq!(codes(&outcome), [("TFC4004", true), ("TFC4010", true)]);
+        let ambiguous = &outcome.diagnostics[0];
+        assert!(
+            ambiguous
+                .message
+                .contains("Cortex 0.34 would refuse this model at run time")
+        );
+        assert!(
+            ambiguous
+                .message
+                .contains("keys '__saved_model_init_op, serving_default'")
+        );
+        assert_eq!(
+            ambiguous.help.as_deref(),
+            Some(
+                "set `signature_key: serving_default`; Cortex does not pick `serving_default` by itself"
+            )
+        );
+        assert!(
+            outcome.diagnostics[1]
+                .message
+                .contains("`DisableCopyOnRead`")
+        );
     }
 
     #[test]
-    fn a_real_export_gets_its_signature() {
-        let outcome = run(MAX_SAVED_MODEL_BYTES);
-        assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+    fn the_op_check_follows_the_serving_image() {
+        let keyed = |serving: ServingImage, accelerator: Accelerator| ModelSource {
+            serving,
+            accelerator,
+            signature_key: Some(WrittenKey {
+                key: "serving_default".into(),
+                span: 5..10,
+                field: "handler.models.signature_key".into(),
+            }),
+            ..source("s3://savedmodels/one-signature")
+        };
+        let default = run_with(
+            MAX_SAVED_MODEL_BYTES,
+            keyed(ServingImage::Default, Accelerator::Gpu),
+        );
+        assert_eq!(codes(&default), [("TFC4010", true)]);
         assert_eq!(
-            outcome.models[0].signature.as_ref().map(|s| s.key.as_str()),
+            default.models[0].signature.as_ref().map(|s| s.key.as_str()),
             Some("serving_default")
         );
+        let custom = run_with(
+            MAX_SAVED_MODEL_BYTES,
+            keyed(
+                ServingImage::Custom {
+                    image: "tensorflow/serving:2.14.0".into(),
+                    span: 20..30,
+                },
+                Accelerator::Cpu,
+            ),
+        );
+        assert_eq!(codes(&custom), [("TFC4011", false)]);
+        assert_eq!(custom.diagnostics[0].secondary[0].span, 20..30);
+        let inf = run_with(
+            MAX_SAVED_MODEL_BYTES,
+            keyed(ServingImage::Inferentia, Accelerator::Inf),
+        );
+        assert_eq!(codes(&inf), []);
     }
 
     #[test]
     fn an_oversized_saved_model_is_a_warning_not_a_guess() {
         let outcome = run(1024);
-        let codes: Vec<_> = outcome
-            .diagnostics
-            .iter()
-            .map(|d| (d.code.as_str(), d.is_error()))
-            .collect();
-        assert_eq!(codes, [("TFC4008", false)]);
+        assert_eq!(codes(&outcome), [("TFC4008", false)]);
         assert!(outcome.models[0].signature.is_none());
     }
 }
