@@ -202,6 +202,12 @@ fn structure_text(problem: &structure::Problem) -> String {
             format!("version folder `{name}` does not fit in a 64-bit integer")
         }
         Problem::VersionIsFile { name } => format!("`{name}` is an object, not a folder"),
+        Problem::VersionNotCanonical { name } => {
+            format!("version folder `{name}` is not a plain non-negative integer")
+        }
+        Problem::ObjectIsAlsoPrefix { name } => {
+            format!("`{name}` is both an object and a folder")
+        }
         Problem::MissingFiles { version, missing }
         | Problem::MissingShards { version, missing } => format!(
             "{}missing {}",

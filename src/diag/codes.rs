@@ -406,6 +406,24 @@ the worker): only letters, digits, '_' and '-' are accepted.";
 "handler.models.dir lists objects, but none inside a sub-folder: each model
 must be a sub-folder (s3://bucket/models/<model-name>/...).";
 
+    LOOSE_OBJECT_IN_DIR = "TFC3011", "an object at the top of models.dir",
+"Cortex takes every first-level name under handler.models.dir as a model,
+objects included (README.md, .DS_Store). An object has no model structure
+under it, so Cortex refuses the deploy. Keep only model folders there.";
+
+    VERSION_NOT_CANONICAL = "TFC3012", "version folder not a plain integer",
+"Cortex's deploy check parses version folders with Go's strconv.ParseInt,
+which accepts '007', '01', '+1' and '-1'; the worker matches version folders
+by name (str.isnumeric) and by their plain number, so such a model passes the
+deploy and breaks at run time (skipped, or failing predictions). Name version
+folders with the plain decimal of a non-negative integer.";
+
+    OBJECT_IS_ALSO_PREFIX = "TFC3013", "an object that is also a folder",
+"An object and a folder of the same name (nn/1/variables beside
+nn/1/variables/..., or nn/1 beside nn/1/...): S3 allows it, Cortex's deploy
+check passes, and the worker's run-time validation skips the model. Usually a
+folder marker uploaded without its trailing '/'; delete the object.";
+
     STORE_ACCESS_DENIED = "TFC3901", "access denied by the store",
 "The store refused to list the model prefix (403). The credentials from the
 AWS chain need s3:ListBucket on the bucket (and s3:GetObject on its objects).

@@ -570,17 +570,31 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
         return;
     }
     let mut models: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for key in keys {
-        if let Some((folder, rest)) = key.split_once('/') {
-            models.entry(folder).or_default().push(rest.to_owned());
+    let mut loose: Vec<&str> = Vec::new();
+    // folder markers are not objects to Cortex (includeDirObjects=false)
+    for key in keys.iter().filter(|k| !k.ends_with('/')) {
+        match key.split_once('/') {
+            Some((folder, rest)) => models.entry(folder).or_default().push(rest.to_owned()),
+            None => loose.push(key),
         }
+    }
+    if models.is_empty() && loose.is_empty() {
+        outcome.diagnostics.push(structure_diagnostic(
+            source,
+            "models.dir",
+            &source.path,
+            keys,
+            &Problem::Empty,
+            true,
+        ));
+        return;
     }
     if models.is_empty() {
         outcome.diagnostics.push(
             source_error(
                 source,
                 codes::DIR_WITHOUT_MODELS,
-                format!("{} holds no model folders", source.path),
+                format!("{} holds no model folders, only the objects {}: Cortex takes each first-level name as a model and refuses the deploy", source.path, quoted(&loose)),
             )
             .help(
                 "models.dir expects one sub-folder per model: s3://bucket/models/<model-name>/...",
@@ -591,6 +605,18 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
             )),
         );
         return;
+    }
+    // utils.go:144-148 takes EVERY first-level name as a model; an object
+    // has no model structure under it, so the deploy is refused (:160)
+    for name in &loose {
+        outcome.diagnostics.push(
+            source_error(
+                source,
+                codes::LOOSE_OBJECT_IN_DIR,
+                format!("models.dir holds the object `{}` beside the model folders: Cortex takes every first-level name as a model and refuses the deploy", name.escape_debug()),
+            )
+            .help(format!("move `{}` out of {} (models.dir may hold only model folders)", name.escape_debug(), source.path)),
+        );
     }
     for (name, model_keys) in models {
         if name == DEFAULT_MODEL_NAME {
@@ -608,7 +634,7 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
                         name.escape_debug()
                     ),
                 )
-                .help("model folder names may hold letters, digits, '_' and '-' only"),
+                .help("model folder names may hold letters, digits, '_', '-' and '.' only"),
             );
         } else {
             check_model(source, name, &source.path.child(name), &model_keys, outcome);
@@ -617,12 +643,23 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
 }
 
 /// Model names become folder names on the worker (`/mnt/model/<name>`):
-/// nothing that could leave that folder gets through.
+/// nothing that could leave that folder gets through. Dots are accepted,
+/// as Cortex accepts them (deploy and run time), but not `.` or `..`.
 pub fn valid_model_name(name: &str) -> bool {
     !name.is_empty()
+        && name != "."
+        && name != ".."
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.escape_debug()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn check_model(
@@ -693,6 +730,16 @@ fn structure_diagnostic(
             codes::VERSION_OUT_OF_RANGE,
             format!("{model} at {path}: version folder `{name}` does not fit in a 64-bit integer"),
             "version folders are int64 numbers, usually a timestamp".to_owned(),
+        ),
+        Problem::VersionNotCanonical { name } => (
+            codes::VERSION_NOT_CANONICAL,
+            format!("{model} at {path}: version folder `{name}` passes Cortex's deploy check but breaks at run time"),
+            format!("the deploy check parses `{name}` as a number, but the worker matches version folders by name and needs a plain non-negative integer (`7`, not `007`, `+7` or `-7`); rename the folder"),
+        ),
+        Problem::ObjectIsAlsoPrefix { name } => (
+            codes::OBJECT_IS_ALSO_PREFIX,
+            format!("{model} at {path}: `{name}` is an object and also a folder (`{name}/...`); this passes Cortex's deploy check, and the worker's run-time validation skips the model"),
+            format!("delete the object `{name}` (often a folder marker uploaded without its trailing '/')"),
         ),
         Problem::VersionIsFile { name } => (
             codes::VERSION_IS_FILE,
