@@ -424,14 +424,22 @@ nn/1/variables/..., or nn/1 beside nn/1/...): S3 allows it, Cortex's deploy
 check passes, and the worker's run-time validation skips the model. Usually a
 folder marker uploaded without its trailing '/'; delete the object.";
 
+    BUCKET_NOT_FOUND = "TFC3014", "bucket does not exist",
+"The bucket of a model path does not exist (S3 answered NoSuchBucket, or the
+local mirror has no folder of that name). Cortex's deploy check fails listing
+it, so this is an error in the configuration (exit code 1), not a failure to
+check; a bucket of that name elsewhere in cortex.yaml or in the mirror is
+suggested.";
+
     STORE_ACCESS_DENIED = "TFC3901", "access denied by the store",
 "The store refused to list the model prefix (403). The credentials from the
 AWS chain need s3:ListBucket on the bucket (and s3:GetObject on its objects).
 This is not a configuration error: the check could not finish (exit code 3).";
 
-    STORE_NO_SUCH_BUCKET = "TFC3902", "bucket does not exist",
-"The bucket does not exist for the endpoint and region in use (or in the
-local mirror). The check could not finish (exit code 3).";
+    STORE_NO_SUCH_BUCKET = "TFC3902", "bucket does not exist (retired)",
+"No longer emitted: a bucket that does not exist is an answer about the
+configuration, reported as TFC3014 (exit code 1). Kept so that the code is
+never reused.";
 
     STORE_UNREACHABLE = "TFC3903", "store unreachable",
 "The store did not answer: connection refused, name resolution failed, or
@@ -447,6 +455,12 @@ not finish (exit code 3).";
 "The store could not be used (for example no credentials or region in the
 AWS chain, or an unexpected answer). The check could not finish (exit code
 3).";
+
+    STORE_STALLED = "TFC3906", "the store stalled",
+"The store accepted a request but did not answer in time: every attempt of a
+listing or a read timed out (--s3-timeout, 5 attempts), or an object's body
+stopped part-way. The message names the listing or the object. The check could
+not finish (exit code 3).";
 
     SAVED_MODEL_CORRUPT = "TFC4001", "saved_model.pb is not a valid SavedModel",
 "saved_model.pb could not be decoded as a SavedModel protocol buffer: the

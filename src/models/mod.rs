@@ -107,6 +107,14 @@ pub async fn check<S: ModelStore>(
     let listings = list_all(Arc::clone(&store), prefixes, options).await;
     let mut outcome = Outcome::default();
     let mut failures: BTreeMap<(S3Path, String), (StoreError, Vec<&ModelSource>)> = BTreeMap::new();
+    let missing = listings
+        .values()
+        .any(|l| matches!(l, Err(StoreError::NoSuchBucket)));
+    let known = if missing {
+        known_buckets(store.as_ref(), sources).await
+    } else {
+        Vec::new()
+    };
     for (index, source) in sources.iter().enumerate() {
         match listings.get(&source.path) {
             Some(Ok(keys)) => {
@@ -115,6 +123,9 @@ pub async fn check<S: ModelStore>(
                 for model in &mut outcome.models[first_new..] {
                     model.source = index;
                 }
+            }
+            Some(Err(StoreError::NoSuchBucket)) => {
+                outcome.diagnostics.push(missing_bucket(source, &known));
             }
             Some(Err(error)) => {
                 failures
@@ -130,10 +141,39 @@ pub async fn check<S: ModelStore>(
     outcome.diagnostics.extend(
         failures
             .into_values()
-            .map(|(error, sources)| could_not_check(&error, &sources, &store_name)),
+            .map(|(error, sources)| could_not_check(&error, &sources, &store_name, None)),
     );
     check_signatures(store, sources, options, &mut outcome).await;
     outcome
+}
+
+/// Buckets that exist to the store or that cortex.yaml names, sorted.
+async fn known_buckets<S: ModelStore>(store: &S, sources: &[ModelSource]) -> Vec<String> {
+    let mut known: BTreeSet<String> = store.known_buckets().await.into_iter().collect();
+    known.extend(sources.iter().map(|s| s.path.bucket.clone()));
+    known.into_iter().collect()
+}
+
+/// A bucket that does not exist is an answer about the configuration:
+/// Cortex's deploy check fails listing it (utils.go:240, `ListS3PathDir`).
+fn missing_bucket(source: &ModelSource, known: &[String]) -> Diagnostic {
+    let bucket = &source.path.bucket;
+    let others = known.iter().map(String::as_str).filter(|b| b != bucket);
+    let help = match crate::diag::suggest(bucket, others) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "check the bucket name (and, for a bucket in another account or endpoint, the credentials or --s3-endpoint in use)".to_owned(),
+    };
+    Diagnostic::error(
+        codes::BUCKET_NOT_FOUND,
+        format!(
+            "bucket `{bucket}` of {} does not exist: Cortex refuses the deploy",
+            source.path
+        ),
+    )
+    .at(source.span.clone(), "no such bucket")
+    .help(help)
+    .in_api(Some(&source.api))
+    .with_path(source.field.clone())
 }
 
 /// Lists each prefix once, at most `concurrency` at a time.
@@ -287,7 +327,10 @@ async fn check_signatures<S: ModelStore>(
                 format!("{label}: saved_model.pb is larger than {} MiB; its signatures were not checked", limit / 1024 / 1024),
             )
             .help("the signature rule still applies at run time; check it with `cortex-tfc inspect`"))),
-            Found::Failed(error) => outcome.diagnostics.push(could_not_check(&error, &[source], &store_name)),
+            Found::Failed(error) => {
+                let object = format!("s3://{}/{}", read.bucket, read.key);
+                outcome.diagnostics.push(could_not_check(&error, &[source], &store_name, Some(&object)));
+            }
         }
     }
     for (index, problem, versions) in problems {
@@ -813,8 +856,9 @@ fn source_error(source: &ModelSource, code: Code, message: String) -> Diagnostic
 pub fn store_error_code(error: &StoreError) -> Code {
     match error {
         StoreError::AccessDenied { .. } => codes::STORE_ACCESS_DENIED,
-        StoreError::NoSuchBucket => codes::STORE_NO_SUCH_BUCKET,
+        StoreError::NoSuchBucket => codes::BUCKET_NOT_FOUND,
         StoreError::Unreachable { .. } => codes::STORE_UNREACHABLE,
+        StoreError::Stalled { .. } => codes::STORE_STALLED,
         StoreError::Incomplete { .. } => codes::STORE_LISTING_INCOMPLETE,
         StoreError::TooLarge { .. } | StoreError::NoSuchKey | StoreError::Other { .. } => {
             codes::STORE_FAILED
@@ -823,35 +867,50 @@ pub fn store_error_code(error: &StoreError) -> Code {
 }
 
 /// One diagnostic per distinct failure, at the first source it affects.
-fn could_not_check(error: &StoreError, sources: &[&ModelSource], store: &str) -> Diagnostic {
+/// `object` is the object being read, when the failure was a read (else a
+/// listing of the source's path).
+fn could_not_check(
+    error: &StoreError,
+    sources: &[&ModelSource],
+    store: &str,
+    object: Option<&str>,
+) -> Diagnostic {
     let code = store_error_code(error);
     let Some(first) = sources.first() else {
         return Diagnostic::error(code, error.to_string());
     };
     let path = &first.path;
+    let doing = match object {
+        Some(object) => format!("reading {object}"),
+        None => format!("listing {path}"),
+    };
     let (message, help) = match error {
         StoreError::AccessDenied { detail } => (
-            format!("access denied listing {path} ({detail})"),
+            format!("access denied {doing} ({detail})"),
             format!("the credentials in use need s3:ListBucket on arn:aws:s3:::{} (and s3:GetObject on its objects)", path.bucket),
         ),
         StoreError::NoSuchBucket => (
-            format!("bucket `{}` does not exist ({store})", path.bucket),
-            "check the bucket name, and the region (AWS_REGION) or endpoint in use".to_owned(),
+            format!("bucket `{}` disappeared while {doing} ({store})", path.bucket),
+            "the store changed while it was being checked; run the check again".to_owned(),
         ),
         StoreError::Unreachable { detail } => (
-            format!("could not reach {store} to list {path}: {detail}"),
+            format!("could not reach {store} for {doing}: {detail}"),
             "check the network, --s3-endpoint or AWS_ENDPOINT_URL, and AWS_REGION; requests were retried with backoff".to_owned(),
+        ),
+        StoreError::Stalled { detail } => (
+            format!("{doing} stalled: {detail}"),
+            "the store accepted the request but did not answer in time; retry, or raise --s3-timeout".to_owned(),
         ),
         StoreError::Incomplete { detail } => (
             format!("the listing of {path} failed part-way: {detail}"),
             "nothing under this prefix was checked; run the check again".to_owned(),
         ),
         StoreError::TooLarge { .. } | StoreError::NoSuchKey => (
-            format!("could not read under {path}: {error}"),
+            format!("could not finish {doing}: {error}"),
             "the store changed while it was being checked; run the check again".to_owned(),
         ),
         StoreError::Other { detail } => (
-            format!("could not list {path}: {detail}"),
+            format!("could not finish {doing}: {detail}"),
             "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...) and region, or use --store for a local mirror".to_owned(),
         ),
     };
