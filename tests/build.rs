@@ -100,16 +100,13 @@ fn a_failed_build_leaves_the_previous_bundle_untouched() {
         .expect("config")
         .replace("max_replicas: 5", "max_replicas: 0");
     std::fs::write(&broken, text).expect("broken config");
-    std::fs::copy(
-        root().join("examples/iris/handler.py"),
-        dir.join("handler.py"),
-    )
-    .expect("handler");
-    std::fs::copy(
-        root().join("examples/iris/requirements.txt"),
-        dir.join("requirements.txt"),
-    )
-    .expect("requirements");
+    for handler in ["iris_handler.py", "text_handler.py"] {
+        std::fs::copy(
+            root().join("examples/iris").join(handler),
+            dir.join(handler),
+        )
+        .expect("handler");
+    }
     let failed = build(&broken, &store, &out);
     assert_eq!(
         failed.status.code(),
