@@ -57,6 +57,11 @@ fn non_versioned_fixtures_show_what_tensorflow_reports() {
         "predict-and-default",
         "no-signatures",
         "no-inputs",
+        "tf23-one-signature",
+        "tf23-two-signatures",
+        "tf23-predict",
+        "tf23-no-signatures",
+        "tf23-init-op",
     ] {
         let dir = fixtures().join(name);
         let report = inspect_json(&dir);
@@ -71,7 +76,7 @@ fn non_versioned_fixtures_show_what_tensorflow_reports() {
 
 #[test]
 fn versioned_fixtures_show_each_version() {
-    for name in ["versioned", "disagreeing"] {
+    for name in ["versioned", "disagreeing", "tf23-versioned"] {
         let dir = fixtures().join(name);
         let report = inspect_json(&dir);
         assert_eq!(report["versioned"], true);
@@ -110,6 +115,21 @@ fn inspect_says_what_cortex_would_serve() {
         "{one}"
     );
     assert_eq!(default("predict-and-default")["cortex_default"], "predict");
+    assert_eq!(default("tf23-predict")["cortex_default"], "predict");
+    assert_eq!(
+        default("tf23-one-signature")["cortex_default"],
+        "serving_default"
+    );
+    assert!(
+        default("tf23-init-op")["cortex_default_problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("'__saved_model_init_op, serving_default'"))
+    );
+    assert!(
+        default("tf23-no-signatures")["cortex_default_problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("has no signatures"))
+    );
     assert!(
         default("no-signatures")["cortex_default_problem"]
             .as_str()
@@ -136,6 +156,49 @@ fn inspect_shows_the_ops_tf_2_3_lacks() {
         text.contains("ops TensorFlow 2.3 does not have") && text.contains("DisableCopyOnRead"),
         "{text}"
     );
+}
+
+/// tools/make_savedmodels.py records, with TensorFlow's own classes, the
+/// keys TF Serving 2.3 returns (the whole signature_def map) and the ops
+/// TF 2.3 lacks: inspect must agree on every fixture and version.
+#[test]
+fn inspect_agrees_with_the_keys_and_ops_tensorflow_recorded() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(fixtures()).expect("fixtures").flatten() {
+        let dir = entry.path();
+        // no MetaGraph tagged serve: inspect refuses it (TFC4002)
+        if dir.ends_with("train-only") {
+            continue;
+        }
+        let report = inspect_json(&dir);
+        for version in report["versions"].as_array().into_iter().flatten() {
+            let folder = match version["version"].as_i64() {
+                Some(v) => dir.join(v.to_string()),
+                None => dir.clone(),
+            };
+            let text = std::fs::read_to_string(folder.join("tensorflow_signatures.json"))
+                .expect("recorded by TensorFlow");
+            let recorded: Value = serde_json::from_str(&text).expect("JSON");
+            let Some(keys) = recorded.get("serving_signature_keys") else {
+                continue;
+            };
+            let ours: Vec<Value> = version["signatures"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| s["key"].clone())
+                .collect();
+            assert_eq!(&Value::Array(ours), keys, "{}", folder.display());
+            assert_eq!(
+                version["ops_missing_in_tf_2_3"],
+                recorded["ops_not_in_tf_2_3"],
+                "{}",
+                folder.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 7, "{checked} versions checked");
 }
 
 #[test]

@@ -122,7 +122,7 @@ fn put(bucket: &str, keys: &[&str]) {
     let client = client(&endpoint());
     let export = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/savedmodels/one-signature/saved_model.pb"),
+            .join("tests/fixtures/savedmodels/tf23-one-signature/saved_model.pb"),
     )
     .expect("fixture");
     runtime().block_on(async {

@@ -969,6 +969,20 @@ mod tests {
             .collect()
     }
 
+    /// A graph-mode export with TF 2.3 ops and one signature key: served.
+    #[test]
+    fn a_tf_2_3_loadable_export_gets_its_signature() {
+        let outcome = run_with(
+            MAX_SAVED_MODEL_BYTES,
+            source("s3://savedmodels/tf23-one-signature"),
+        );
+        assert_eq!(codes(&outcome), []);
+        assert_eq!(
+            outcome.models[0].signature.as_ref().map(|s| s.key.as_str()),
+            Some("serving_default")
+        );
+    }
+
     /// A TF 2.21 export: its init op is a signature key to Cortex
     /// (tfs.py:505-528), and it uses DisableCopyOnRead, which TF 2.3 lacks.
     #[test]

@@ -468,6 +468,26 @@ mod real_exports {
         assert!(!chosen.inputs.is_empty() && !chosen.outputs.is_empty());
     }
 
+    /// tf23-init-op: a graph-mode export carrying __saved_model_init_op
+    /// (main_op): two keys, so Cortex needs a signature_key.
+    #[test]
+    fn an_init_op_export_needs_a_key() {
+        let model = fixture("tf23-init-op");
+        assert_eq!(
+            choose(&model, None),
+            Err(Problem::Ambiguous {
+                keys: vec![
+                    "__saved_model_init_op".to_owned(),
+                    "serving_default".to_owned()
+                ]
+            })
+        );
+        assert_eq!(
+            choose(&model, Some("serving_default")).map(|s| s.key),
+            Ok("serving_default".to_owned())
+        );
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for bytes in [
