@@ -78,7 +78,7 @@ def measure(commands, cwd):
 def main():
     cortex_tfc, check_jsonschema, workdir = sys.argv[1:4]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    generate(workdir, os.path.join(root, "tests", "fixtures", "savedmodels", "one-signature"))
+    generate(workdir, os.path.join(root, "tests", "fixtures", "savedmodels", "tf23-one-signature"))
     # the generator's writes are flushed first: they are not the tools' work
     os.sync()
     size = os.path.getsize(os.path.join(workdir, "cortex.yaml"))

@@ -116,7 +116,7 @@ fn config() -> String {
 fn write_models(root: &Path) {
     let export = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/savedmodels/one-signature/saved_model.pb"),
+            .join("tests/fixtures/savedmodels/tf23-one-signature/saved_model.pb"),
     )
     .expect("fixture");
     for i in 0..MODELS {

@@ -11,7 +11,9 @@ use serde::Serialize;
 use crate::diag::{Diagnostic, codes};
 use crate::models::signatures::{self, Signature};
 use crate::models::structure::{self, Accelerator};
-use crate::models::{MAX_SAVED_MODEL_BYTES, saved_model, store_error_code};
+use crate::models::{
+    MAX_SAVED_MODEL_BYTES, describe_signature_problem, saved_model, store_error_code,
+};
 use crate::store::dir::DirStore;
 use crate::store::{ModelStore, S3Path, StoreError};
 
@@ -27,11 +29,18 @@ pub struct Inspection {
 pub struct VersionReport {
     /// `None` for a non-versioned model.
     pub version: Option<i64>,
+    /// Every key TF Serving 2.3 returns (`__saved_model_init_op` included).
     pub signatures: Vec<Signature>,
     /// The signature Cortex serves when no signature_key is set...
     pub cortex_default: Option<String>,
-    /// ...or why it would fail to choose one.
+    /// ...or why it would refuse the model.
     pub cortex_default_problem: Option<String>,
+    /// Op types of the serving graph TensorFlow 2.3 (Cortex 0.34's default
+    /// TF Serving) does not have.
+    pub ops_missing_in_tf_2_3: Vec<String>,
+    /// A warning, as `check` gives it, when the version was not read
+    /// (saved_model.pb over the size limit).
+    pub warning: Option<String>,
 }
 
 /// Where a model is: a local directory, or a store path.
@@ -88,7 +97,8 @@ pub async fn inspect<S: ModelStore>(
         .map_err(|e| store_failure(&e, shown))?;
     // signatures only need saved_model.pb: use the lenient (Inferentia) rules
     let layout = structure::analyze(&keys, Accelerator::Inf).map_err(|problems| {
-        Box::new(Diagnostic::error(codes::SAVEDMODEL_FILES_MISSING, format!("{shown} is not a SavedModel directory: {problems:?}"))
+        let why: Vec<String> = problems.iter().map(structure_text).collect();
+        Box::new(Diagnostic::error(codes::SAVEDMODEL_FILES_MISSING, format!("{shown} is not a SavedModel directory: {}", why.join("; ")))
             .help("point inspect at the folder holding saved_model.pb, or at the folder of its integer versions"))
     })?;
     let versioned = !layout.versions.is_empty();
@@ -104,38 +114,15 @@ pub async fn inspect<S: ModelStore>(
             path.prefix,
             version.map_or(String::new(), |v| format!("{v}/"))
         );
-        let bytes = store
-            .get(&path.bucket, &key, MAX_SAVED_MODEL_BYTES)
-            .await
-            .map_err(|e| store_failure(&e, shown))?;
-        let model = saved_model::decode(&bytes).map_err(|why| {
-            Box::new(
-                Diagnostic::error(
-                    codes::SAVED_MODEL_CORRUPT,
-                    format!("{shown}: {key} is not a valid SavedModel ({why})"),
-                )
-                .help("re-export the model with tf.saved_model.save"),
-            )
-        })?;
-        let graph = model.serving_graph().ok_or_else(|| {
-            Box::new(
-                Diagnostic::error(
-                    codes::NO_SERVE_GRAPH,
-                    format!("{shown}: {key} has no MetaGraph tagged `serve`"),
-                )
-                .help("export with tf.saved_model.save, which tags the serving graph `serve`"),
-            )
-        })?;
-        let (cortex_default, cortex_default_problem) = match signatures::choose(&model, None) {
-            Ok(s) => (Some(s.key), None),
-            Err(p) => (None, Some(default_problem(&p))),
+        let bytes = match store.get(&path.bucket, &key, MAX_SAVED_MODEL_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(StoreError::TooLarge { limit }) => {
+                reports.push(too_large(version, limit));
+                continue;
+            }
+            Err(e) => return Err(store_failure(&e, shown)),
         };
-        reports.push(VersionReport {
-            version,
-            signatures: signatures::signatures(graph),
-            cortex_default,
-            cortex_default_problem,
-        });
+        reports.push(report(version, &bytes, &key, shown)?);
     }
     Ok(Inspection {
         model: shown.to_owned(),
@@ -144,17 +131,90 @@ pub async fn inspect<S: ModelStore>(
     })
 }
 
-fn default_problem(problem: &signatures::Problem) -> String {
-    use signatures::Problem;
+/// What Cortex and TF Serving 2.3 make of one version's saved_model.pb.
+fn report(
+    version: Option<i64>,
+    bytes: &[u8],
+    key: &str,
+    shown: &str,
+) -> Result<VersionReport, Box<Diagnostic>> {
+    let model = saved_model::decode(bytes).map_err(|why| {
+        Box::new(
+            Diagnostic::error(
+                codes::SAVED_MODEL_CORRUPT,
+                format!("{shown}: {key} is not a valid SavedModel ({why})"),
+            )
+            .help("re-export the model with tf.saved_model.save"),
+        )
+    })?;
+    let Some(graph) = model.serving_graph() else {
+        let (code, message, help) = describe_signature_problem(
+            &format!("{shown}: {key}"),
+            &signatures::Problem::NoServeGraph {
+                tags: model.tag_sets(),
+            },
+        );
+        return Err(Box::new(Diagnostic::error(code, message).help(help)));
+    };
+    let (cortex_default, cortex_default_problem) = match signatures::choose(&model, None) {
+        Ok(s) => (Some(s.key), None),
+        Err(p) => (None, Some(describe_signature_problem("the model", &p).1)),
+    };
+    Ok(VersionReport {
+        version,
+        signatures: signatures::signatures(graph),
+        cortex_default,
+        cortex_default_problem,
+        ops_missing_in_tf_2_3: saved_model::ops_missing_in_tf_2_3(&graph.op_types())
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        warning: None,
+    })
+}
+
+fn too_large(version: Option<i64>, limit: u64) -> VersionReport {
+    VersionReport {
+        version,
+        signatures: Vec::new(),
+        cortex_default: None,
+        cortex_default_problem: None,
+        ops_missing_in_tf_2_3: Vec::new(),
+        warning: Some(format!(
+            "{}: saved_model.pb is larger than {} MiB; its signatures were not checked",
+            codes::SAVED_MODEL_TOO_LARGE,
+            limit / 1024 / 1024
+        )),
+    }
+}
+
+/// A structure problem in words (inspect only needs saved_model.pb).
+fn structure_text(problem: &structure::Problem) -> String {
+    use structure::Problem;
     match problem {
-        Problem::NoServeGraph { .. } => "no MetaGraph tagged serve".to_owned(),
-        Problem::NoSignatures => "no signatures: Cortex cannot serve this model".to_owned(),
-        Problem::Ambiguous { keys } => format!(
-            "several signatures ({}) and none named predict: set signature_key",
-            keys.join(", ")
+        Problem::Empty => "nothing there".to_owned(),
+        Problem::Mixed { versions, others } => format!(
+            "version folders ({}) mixed with other entries ({})",
+            versions.join(", "),
+            others.join(", ")
         ),
-        Problem::KeyNotFound { key, .. } => format!("no signature {key}"),
-        Problem::NoInputs { key } => format!("signature {key} takes no inputs"),
+        Problem::VersionOutOfRange { name } => {
+            format!("version folder `{name}` does not fit in a 64-bit integer")
+        }
+        Problem::VersionIsFile { name } => format!("`{name}` is an object, not a folder"),
+        Problem::VersionNotCanonical { name } => {
+            format!("version folder `{name}` is not a plain non-negative integer")
+        }
+        Problem::ObjectIsAlsoPrefix { name } => {
+            format!("`{name}` is both an object and a folder")
+        }
+        Problem::MissingFiles { version, missing }
+        | Problem::MissingShards { version, missing } => format!(
+            "{}missing {}",
+            version.map_or(String::new(), |v| format!("version {v}: ")),
+            missing.join(", ")
+        ),
+        Problem::InferentiaExport { .. } => "no variables/".to_owned(),
     }
 }
 
@@ -207,13 +267,22 @@ pub fn human(inspection: &Inspection) -> String {
             }
             out.push_str(&format!("    Method name is: {}\n", signature.method_name));
         }
+        if let Some(warning) = &report.warning {
+            out.push_str(&format!("  warning {warning}\n"));
+        }
         if let Some(key) = &report.cortex_default {
             out.push_str(&format!(
-                "  Cortex serves `{key}` when no signature_key is set\n"
+                "  Cortex 0.34 serves `{key}` when no signature_key is set\n"
             ));
         }
         if let Some(why) = &report.cortex_default_problem {
-            out.push_str(&format!("  without a signature_key Cortex fails: {why}\n"));
+            out.push_str(&format!("  without a signature_key: {why}\n"));
+        }
+        if !report.ops_missing_in_tf_2_3.is_empty() {
+            out.push_str(&format!(
+                "  ops TensorFlow 2.3 does not have (TF Serving 2.3.0, Cortex 0.34's default CPU/GPU image, cannot load this version): {}\n",
+                report.ops_missing_in_tf_2_3.join(", ")
+            ));
         }
     }
     out

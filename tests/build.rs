@@ -177,7 +177,7 @@ fn big_project(dir: &Path, apis: usize, tag: &str) -> PathBuf {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
         std::fs::copy(
             root()
-                .join("tests/fixtures/savedmodels/one-signature")
+                .join("tests/fixtures/savedmodels/tf23-one-signature")
                 .join(file),
             path,
         )

@@ -6,6 +6,7 @@
 #[path = "support/proxy.rs"]
 mod proxy;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
@@ -121,7 +122,7 @@ fn put(bucket: &str, keys: &[&str]) {
     let client = client(&endpoint());
     let export = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/savedmodels/one-signature/saved_model.pb"),
+            .join("tests/fixtures/savedmodels/tf23-one-signature/saved_model.pb"),
     )
     .expect("fixture");
     runtime().block_on(async {
@@ -129,6 +130,9 @@ fn put(bucket: &str, keys: &[&str]) {
         for key in keys {
             let body = if key.ends_with("saved_model.pb") {
                 export.clone()
+            } else if key.ends_with('/') {
+                // a console "folder": a zero-byte object named `x/`
+                Vec::new()
             } else {
                 b"x".to_vec()
             };
@@ -246,6 +250,105 @@ fn the_local_mirror_and_s3_give_the_same_diagnostics() {
     }
 }
 
+/// Every folder of a store tree, as the S3 console's zero-byte `x/`
+/// markers.
+fn markers(store: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for bucket in std::fs::read_dir(store).expect("store").flatten() {
+        let name = bucket.file_name().to_string_lossy().into_owned();
+        let mut stack = vec![bucket.path()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+                if entry.path().is_dir() {
+                    let key = entry
+                        .path()
+                        .strip_prefix(bucket.path())
+                        .expect("inside")
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    out.entry(name.clone()).or_default().push(format!("{key}/"));
+                    stack.push(entry.path());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Cortex lists with includeDirObjects=false (utils.go:133, :240 at
+/// v0.34.0): with a marker for every folder, S3 mode gives the report the
+/// local mirror gives for the same tree.
+#[test]
+fn folder_markers_change_nothing_in_s3_mode() {
+    for case in [
+        "store-valid-versioned-gpu",
+        "store-valid-dir",
+        "store-missing-variables-index",
+        "store-version-leading-zero",
+    ] {
+        let _server = server();
+        let store = golden(case).join("store");
+        upload(&store);
+        for (bucket, keys) in markers(&store) {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            put(&bucket, &keys);
+        }
+        let local = cortex_tfc(&golden(case), &["--store", "store"]);
+        let remote = cortex_tfc(&golden(case), &["--s3-endpoint", &endpoint()]);
+        assert_eq!(
+            local.status.code(),
+            remote.status.code(),
+            "{case}: exit codes differ"
+        );
+        let normalise = |out: &Output| {
+            String::from_utf8_lossy(&out.stdout)
+                .replace("local mirror store", "<store>")
+                .replace(&format!("S3 endpoint {}", endpoint()), "<store>")
+        };
+        assert_eq!(normalise(&local), normalise(&remote), "{case}");
+    }
+}
+
+/// `nn/variables` beside `nn/variables/...`: S3 allows it, the deploy
+/// check passes, the worker's validation skips the model (TFC3013).
+#[test]
+fn an_object_beside_its_own_folder_is_an_error() {
+    let _server = server();
+    let mut keys = MODEL.to_vec();
+    keys.push("iris/nn/variables");
+    put("models", &keys);
+    let dir = project(
+        "object-and-folder",
+        "      path: s3://models/iris/nn\n      signature_key: serving_default\n",
+    );
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &endpoint()]);
+    assert_exit(&out, 1);
+    let d = &report(&out)["diagnostics"][0];
+    assert_eq!(d["code"], "TFC3013");
+    assert_eq!(d["line"], 7);
+    assert!(
+        d["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`variables` is an object and also a folder")),
+        "{d}"
+    );
+}
+
+/// A missing bucket is a verdict on the config (exit 1), with "did you
+/// mean" among the buckets the store lists.
+#[test]
+fn a_missing_bucket_is_a_config_error_in_s3_mode() {
+    let _server = server();
+    put("models", &MODEL);
+    let dir = project("bucket-typo", "      path: s3://modles/iris/nn\n");
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &endpoint()]);
+    assert_exit(&out, 1);
+    let d = &report(&out)["diagnostics"][0];
+    assert_eq!(d["code"], "TFC3014");
+    assert_eq!(d["line"], 7);
+    assert_eq!(d["help"], "did you mean `models`?");
+}
+
 /// One valid model behind a proxy with `fault`: the check's output and the
 /// proxy, to count what it saw.
 fn check_through(name: &str, fault: Fault, extra: &[&str]) -> (Output, Proxy) {
@@ -333,8 +436,37 @@ fn a_store_that_never_answers_could_not_finish() {
         &["--s3-timeout", "200ms"],
     );
     assert_exit(&out, 3);
-    assert_eq!(codes(&out), ["TFC3903"]);
+    assert_eq!(codes(&out), ["TFC3906"]);
+    let d = &report(&out)["diagnostics"][0];
+    assert!(
+        d["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("listing s3://models/iris/nn/ stalled")),
+        "{d}"
+    );
+    assert_eq!(d["line"], 7);
     assert_eq!(proxy.list_requests(), 5, "five attempts in all");
+}
+
+/// The listing answers, the saved_model.pb read never does: the message
+/// names the read, not the listing.
+#[test]
+fn a_stalled_read_is_named_as_a_read() {
+    let _server = server();
+    let (out, _proxy) = check_through(
+        "read-stalls",
+        Fault::StallReads(Duration::from_secs(2)),
+        &["--s3-timeout", "200ms"],
+    );
+    assert_exit(&out, 3);
+    assert_eq!(codes(&out), ["TFC3906"]);
+    let d = &report(&out)["diagnostics"][0];
+    assert!(
+        d["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("reading s3://models/iris/nn/saved_model.pb stalled")),
+        "{d}"
+    );
 }
 
 #[test]

@@ -466,14 +466,40 @@ the worker): only letters, digits, '_' and '-' are accepted.";
 "handler.models.dir lists objects, but none inside a sub-folder: each model
 must be a sub-folder (s3://bucket/models/<model-name>/...).";
 
+    LOOSE_OBJECT_IN_DIR = "TFC3011", "an object at the top of models.dir",
+"Cortex takes every first-level name under handler.models.dir as a model,
+objects included (README.md, .DS_Store). An object has no model structure
+under it, so Cortex refuses the deploy. Keep only model folders there.";
+
+    VERSION_NOT_CANONICAL = "TFC3012", "version folder not a plain integer",
+"Cortex's deploy check parses version folders with Go's strconv.ParseInt,
+which accepts '007', '01', '+1' and '-1'; the worker matches version folders
+by name (str.isnumeric) and by their plain number, so such a model passes the
+deploy and breaks at run time (skipped, or failing predictions). Name version
+folders with the plain decimal of a non-negative integer.";
+
+    OBJECT_IS_ALSO_PREFIX = "TFC3013", "an object that is also a folder",
+"An object and a folder of the same name (nn/1/variables beside
+nn/1/variables/..., or nn/1 beside nn/1/...): S3 allows it, Cortex's deploy
+check passes, and the worker's run-time validation skips the model. Usually a
+folder marker uploaded without its trailing '/'; delete the object.";
+
+    BUCKET_NOT_FOUND = "TFC3014", "bucket does not exist",
+"The bucket of a model path does not exist (S3 answered NoSuchBucket, or the
+local mirror has no folder of that name). Cortex's deploy check fails listing
+it, so this is an error in the configuration (exit code 1), not a failure to
+check; a bucket of that name elsewhere in cortex.yaml or in the mirror is
+suggested.";
+
     STORE_ACCESS_DENIED = "TFC3901", "access denied by the store",
 "The store refused to list the model prefix (403). The credentials from the
 AWS chain need s3:ListBucket on the bucket (and s3:GetObject on its objects).
 This is not a configuration error: the check could not finish (exit code 3).";
 
-    STORE_NO_SUCH_BUCKET = "TFC3902", "bucket does not exist",
-"The bucket does not exist for the endpoint and region in use (or in the
-local mirror). The check could not finish (exit code 3).";
+    STORE_NO_SUCH_BUCKET = "TFC3902", "bucket does not exist (retired)",
+"No longer emitted: a bucket that does not exist is an answer about the
+configuration, reported as TFC3014 (exit code 1). Kept so that the code is
+never reused.";
 
     STORE_UNREACHABLE = "TFC3903", "store unreachable",
 "The store did not answer: connection refused, name resolution failed, or
@@ -490,26 +516,37 @@ not finish (exit code 3).";
 AWS chain, or an unexpected answer). The check could not finish (exit code
 3).";
 
+    STORE_STALLED = "TFC3906", "the store stalled",
+"The store accepted a request but did not answer in time: every attempt of a
+listing or a read timed out (--s3-timeout, 5 attempts), or an object's body
+stopped part-way. The message names the listing or the object. The check could
+not finish (exit code 3).";
+
     SAVED_MODEL_CORRUPT = "TFC4001", "saved_model.pb is not a valid SavedModel",
 "saved_model.pb could not be decoded as a SavedModel protocol buffer: the
 file is truncated, corrupt, or not a SavedModel at all. TF Serving would
 fail to load it.";
 
-    NO_SERVE_GRAPH = "TFC4002", "no MetaGraph tagged serve",
-"TF Serving loads the MetaGraph tagged 'serve'. This SavedModel has none
-(it may be a training export). tf.saved_model.save tags its graph 'serve'.";
+    NO_SERVE_GRAPH = "TFC4002", "no MetaGraph tagged exactly serve",
+"TF Serving 2.3 loads the MetaGraph whose tag set equals {serve} (TensorFlow
+compares tag sets, and Cortex starts TF Serving without --saved_model_tags).
+This SavedModel has none: it may be a training export, or tagged {serve, gpu}.
+tf.saved_model.save tags its graph 'serve'.";
 
     NO_SIGNATURES = "TFC4003", "the model has no signatures",
-"The serving MetaGraph has no user signature (TensorFlow's internal
-__saved_model_init_op does not count). Cortex fails to load such a model;
-export with signatures=....";
+"The serving MetaGraph has no signature_def entry at all. Cortex's worker
+finds no signature key and refuses the model at run time; export with
+signatures=....";
 
     SIGNATURE_AMBIGUOUS = "TFC4004", "several signatures and no signature_key",
-"Without a signature_key, Cortex takes the model's only signature, or the one
-named 'predict'. With several signatures and no 'predict' it fails at run
-time, listing the keys. It does NOT fall back to 'serving_default'. Set
-handler.models.signature_key (or the model's own signature_key in
-handler.models.paths).";
+"Without a signature_key, Cortex takes the model's only signature key, or the
+one named 'predict'. The keys are all those TF Serving 2.3 returns, which
+include TensorFlow's '__saved_model_init_op' (every TF2 / Keras export has
+it): such an export with one signature has two keys. With several keys and no
+'predict' Cortex refuses the model at run time, listing the keys. It does NOT
+fall back to 'serving_default'. Set handler.models.signature_key (or the
+model's own signature_key in handler.models.paths), usually to
+serving_default.";
 
     SIGNATURE_KEY_NOT_FOUND = "TFC4005", "signature_key not in the model",
 "The configured signature_key is not one of the model's signatures; Cortex
@@ -529,6 +566,25 @@ or for the latest, may break. A warning: Cortex serves them anyway.";
 "saved_model.pb is larger than 256 MiB (large constants embedded in the
 graph); cortex-tfc does not read it, so its signatures were not checked.
 Check them with TensorFlow's saved_model_cli.";
+
+    SIGNATURE_INPUT_UNPARSABLE = "TFC4009", "an input Cortex's worker cannot parse",
+"Cortex's worker reads each input of the chosen signature from TF Serving's
+metadata: an input with no shape, with dtype DT_INVALID, a _REF dtype or an
+unknown one, or with a dimension of size 0 makes it raise, and the model is
+not served. Re-export the signature with a dtype and a shape for each input.";
+
+    OPS_NOT_IN_TF_2_3 = "TFC4010", "ops TF Serving 2.3 does not have",
+"The serving graph (or a function of its library) uses op types TensorFlow
+2.3.0 does not register. Cortex 0.34's default CPU and GPU serving images are
+TF Serving 2.3.0, which fails to load the model ('Op type not registered').
+Exports with variables from TensorFlow 2.12 or later use DisableCopyOnRead,
+for example. Export with a TensorFlow that TF Serving 2.3 loads, or set
+handler.tensorflow_serving_image to a newer TF Serving.";
+
+    OPS_NOT_IN_TF_2_3_CUSTOM_IMAGE = "TFC4011", "ops newer than TF 2.3 with a custom serving image",
+"The model uses op types TensorFlow 2.3.0 does not register, and the API runs
+a custom tensorflow_serving_image. That image may hold a newer TF Serving
+that has them: a warning, to check the image's TensorFlow version.";
 
     BUNDLE_WRITE_FAILED = "TFC5001", "the bundle could not be written",
 "cortex-tfc writes the bundle to a temporary directory next to the output

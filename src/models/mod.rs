@@ -39,9 +39,24 @@ pub struct ModelSource {
     /// Field as written: `handler.models.paths[1].path`.
     pub field: String,
     pub accelerator: Accelerator,
+    /// The TF Serving image the API runs; decides the op-version check.
+    pub serving: ServingImage,
     /// The signature key that applies (a `paths[]` entry's own wins), with
     /// where it is written.
     pub signature_key: Option<WrittenKey>,
+}
+
+/// Which TF Serving loads the models: it decides whether ops TensorFlow
+/// 2.3 lacks are an error, a warning, or not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServingImage {
+    /// Cortex 0.34's `tensorflow-serving-cpu/-gpu:0.34.0`, built `FROM
+    /// tensorflow/serving:2.3.0` (`images/tensorflow-serving-cpu/Dockerfile`).
+    Default,
+    /// A `tensorflow_serving_image` of the user's: its TensorFlow may be newer.
+    Custom { image: String, span: Span },
+    /// Inferentia: Neuron's own TensorFlow build; the op list does not apply.
+    Inferentia,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +107,14 @@ pub async fn check<S: ModelStore>(
     let listings = list_all(Arc::clone(&store), prefixes, options).await;
     let mut outcome = Outcome::default();
     let mut failures: BTreeMap<(S3Path, String), (StoreError, Vec<&ModelSource>)> = BTreeMap::new();
+    let missing = listings
+        .values()
+        .any(|l| matches!(l, Err(StoreError::NoSuchBucket)));
+    let known = if missing {
+        known_buckets(store.as_ref(), sources).await
+    } else {
+        Vec::new()
+    };
     for (index, source) in sources.iter().enumerate() {
         match listings.get(&source.path) {
             Some(Ok(keys)) => {
@@ -100,6 +123,9 @@ pub async fn check<S: ModelStore>(
                 for model in &mut outcome.models[first_new..] {
                     model.source = index;
                 }
+            }
+            Some(Err(StoreError::NoSuchBucket)) => {
+                outcome.diagnostics.push(missing_bucket(source, &known));
             }
             Some(Err(error)) => {
                 failures
@@ -115,10 +141,39 @@ pub async fn check<S: ModelStore>(
     outcome.diagnostics.extend(
         failures
             .into_values()
-            .map(|(error, sources)| could_not_check(&error, &sources, &store_name)),
+            .map(|(error, sources)| could_not_check(&error, &sources, &store_name, None)),
     );
     check_signatures(store, sources, options, &mut outcome).await;
     outcome
+}
+
+/// Buckets that exist to the store or that cortex.yaml names, sorted.
+async fn known_buckets<S: ModelStore>(store: &S, sources: &[ModelSource]) -> Vec<String> {
+    let mut known: BTreeSet<String> = store.known_buckets().await.into_iter().collect();
+    known.extend(sources.iter().map(|s| s.path.bucket.clone()));
+    known.into_iter().collect()
+}
+
+/// A bucket that does not exist is an answer about the configuration:
+/// Cortex's deploy check fails listing it (utils.go:240, `ListS3PathDir`).
+fn missing_bucket(source: &ModelSource, known: &[String]) -> Diagnostic {
+    let bucket = &source.path.bucket;
+    let others = known.iter().map(String::as_str).filter(|b| b != bucket);
+    let help = match crate::diag::suggest(bucket, others) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "check the bucket name (and, for a bucket in another account or endpoint, the credentials or --s3-endpoint in use)".to_owned(),
+    };
+    Diagnostic::error(
+        codes::BUCKET_NOT_FOUND,
+        format!(
+            "bucket `{bucket}` of {} does not exist: Cortex refuses the deploy",
+            source.path
+        ),
+    )
+    .at(source.span.clone(), "no such bucket")
+    .help(help)
+    .in_api(Some(&source.api))
+    .with_path(source.field.clone())
 }
 
 /// Lists each prefix once, at most `concurrency` at a time.
@@ -165,8 +220,11 @@ impl Object for Read {
 /// they were read and dropped there: memory stays bounded by the reads in
 /// flight.
 enum Found {
-    Signature(Signature),
-    Problem(signatures::Problem),
+    Decoded {
+        signature: Result<Signature, signatures::Problem>,
+        /// Ops of the serving graph TensorFlow 2.3.0 does not register.
+        missing_ops: Vec<String>,
+    },
     Corrupt(String),
     Failed(StoreError),
 }
@@ -178,9 +236,14 @@ fn digest(read: &Read, bytes: Result<Vec<u8>, StoreError>) -> Found {
     };
     match saved_model::decode(&bytes) {
         Err(why) => Found::Corrupt(why),
-        Ok(model) => match signatures::choose(&model, read.signature_key.as_deref()) {
-            Ok(signature) => Found::Signature(signature),
-            Err(problem) => Found::Problem(problem),
+        Ok(model) => Found::Decoded {
+            signature: signatures::choose(&model, read.signature_key.as_deref()),
+            missing_ops: model.serving_graph().map_or_else(Vec::new, |g| {
+                saved_model::ops_missing_in_tf_2_3(&g.op_types())
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            }),
         },
     }
 }
@@ -230,6 +293,7 @@ async fn check_signatures<S: ModelStore>(
     let mut chosen: BTreeMap<usize, Vec<(Option<i64>, Signature)>> = BTreeMap::new();
     // the same problem in several versions of a model is one diagnostic
     let mut problems: Vec<(usize, signatures::Problem, Vec<Option<i64>>)> = Vec::new();
+    let mut op_gaps: Vec<(usize, Vec<String>, Vec<Option<i64>>)> = Vec::new();
     for (read, found) in results {
         let Some(model) = outcome.models.get(read.model) else {
             continue;
@@ -244,11 +308,15 @@ async fn check_signatures<S: ModelStore>(
                 .with_path(source.field.clone())
         };
         match found {
-            Found::Signature(signature) => chosen.entry(read.model).or_default().push((read.version, signature)),
-            Found::Problem(problem) => match problems.iter_mut().find(|(m, p, _)| *m == read.model && *p == problem) {
-                Some((_, _, versions)) => versions.push(read.version),
-                None => problems.push((read.model, problem, vec![read.version])),
-            },
+            Found::Decoded { signature, missing_ops } => {
+                if !missing_ops.is_empty() {
+                    group(&mut op_gaps, read.model, missing_ops, read.version);
+                }
+                match signature {
+                    Ok(signature) => chosen.entry(read.model).or_default().push((read.version, signature)),
+                    Err(problem) => group(&mut problems, read.model, problem, read.version),
+                }
+            }
             Found::Corrupt(why) => outcome.diagnostics.push(at(Diagnostic::error(
                 codes::SAVED_MODEL_CORRUPT,
                 format!("{label}: s3://{}/{} is not a valid SavedModel ({why})", read.bucket, read.key),
@@ -259,7 +327,10 @@ async fn check_signatures<S: ModelStore>(
                 format!("{label}: saved_model.pb is larger than {} MiB; its signatures were not checked", limit / 1024 / 1024),
             )
             .help("the signature rule still applies at run time; check it with `cortex-tfc inspect`"))),
-            Found::Failed(error) => outcome.diagnostics.push(could_not_check(&error, &[source], &store_name)),
+            Found::Failed(error) => {
+                let object = format!("s3://{}/{}", read.bucket, read.key);
+                outcome.diagnostics.push(could_not_check(&error, &[source], &store_name, Some(&object)));
+            }
         }
     }
     for (index, problem, versions) in problems {
@@ -274,6 +345,18 @@ async fn check_signatures<S: ModelStore>(
             .diagnostics
             .push(signature_diagnostic(source, &label, &problem));
     }
+    for (index, ops, versions) in op_gaps {
+        let Some(model) = outcome.models.get(index) else {
+            continue;
+        };
+        let Some(source) = sources.get(model.source) else {
+            continue;
+        };
+        let label = format!("{}{}", model_label(&model.name), at_versions(&versions));
+        outcome
+            .diagnostics
+            .extend(ops_diagnostic(source, &label, &ops));
+    }
     for (index, versions) in chosen {
         let Some(model) = outcome.models.get_mut(index) else {
             continue;
@@ -286,6 +369,55 @@ async fn check_signatures<S: ModelStore>(
         }
         model.signature = versions.into_iter().last().map(|(_, s)| s);
     }
+}
+
+/// The same finding in several versions of a model is one diagnostic.
+fn group<T: PartialEq>(
+    found: &mut Vec<(usize, T, Vec<Option<i64>>)>,
+    model: usize,
+    what: T,
+    version: Option<i64>,
+) {
+    match found.iter_mut().find(|(m, w, _)| *m == model && *w == what) {
+        Some((_, _, versions)) => versions.push(version),
+        None => found.push((model, what, vec![version])),
+    }
+}
+
+/// Ops TF Serving 2.3 does not know: the default CPU/GPU serving image
+/// fails to load the model ("Op type not registered"); a custom serving
+/// image may carry a newer TensorFlow (warning); Inferentia runs Neuron's
+/// own build (not checked).
+fn ops_diagnostic(source: &ModelSource, model: &str, ops: &[String]) -> Option<Diagnostic> {
+    let listed = ops
+        .iter()
+        .map(|o| format!("`{o}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let noun = if ops.len() == 1 { "op" } else { "ops" };
+    let d = match &source.serving {
+        ServingImage::Inferentia => return None,
+        ServingImage::Default => Diagnostic::error(
+            codes::OPS_NOT_IN_TF_2_3,
+            format!(
+                "{model} uses the {noun} {listed}, which TensorFlow 2.3 does not have: TF Serving 2.3.0 (Cortex 0.34's default {} serving image) fails to load it (\"Op type not registered\")",
+                if source.accelerator == Accelerator::Gpu { "GPU" } else { "CPU" }
+            ),
+        )
+        .at(source.span.clone(), "model path")
+        .help("export the model with a TensorFlow that TF Serving 2.3 loads (TensorFlow 2.3, or tf.compat.v1.saved_model.Builder with graph-mode variables), or set handler.tensorflow_serving_image to a TF Serving as new as the TensorFlow that exported it"),
+        ServingImage::Custom { image, span } => Diagnostic::warning(
+            codes::OPS_NOT_IN_TF_2_3_CUSTOM_IMAGE,
+            format!(
+                "{model} uses the {noun} {listed}, which TensorFlow 2.3 does not have; the serving image `{image}` must carry a TensorFlow that has {}",
+                if ops.len() == 1 { "it" } else { "them" }
+            ),
+        )
+        .at(source.span.clone(), "model path")
+        .also(span.clone(), "custom serving image")
+        .help("make sure the TF Serving in this image is at least as new as the TensorFlow that exported the model"),
+    };
+    Some(d.in_api(Some(&source.api)).with_path(source.field.clone()))
 }
 
 fn at_version(version: Option<i64>) -> String {
@@ -334,49 +466,7 @@ fn signature_diagnostic(
     model: &str,
     problem: &signatures::Problem,
 ) -> Diagnostic {
-    use signatures::Problem;
-    let keys = |keys: &[String]| {
-        keys.iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let (code, message, help) = match problem {
-        Problem::NoServeGraph { tags } => (
-            codes::NO_SERVE_GRAPH,
-            format!("{model} has no MetaGraph tagged `serve` (tags found: {tags:?})"),
-            "export with tf.saved_model.save, which tags the serving graph `serve`".to_owned(),
-        ),
-        Problem::NoSignatures => (
-            codes::NO_SIGNATURES,
-            format!("{model} has no signatures: TF Serving cannot serve it"),
-            "export with signatures: tf.saved_model.save(model, path, signatures={...})".to_owned(),
-        ),
-        Problem::Ambiguous { keys: found } => (
-            codes::SIGNATURE_AMBIGUOUS,
-            format!(
-                "{model} has several signatures ({}) and none is named `predict`: Cortex cannot choose",
-                keys(found)
-            ),
-            format!(
-                "set signature_key to one of {}; Cortex does not pick `serving_default` by itself",
-                keys(found)
-            ),
-        ),
-        Problem::KeyNotFound { key, keys: found } => (
-            codes::SIGNATURE_KEY_NOT_FOUND,
-            format!("{model} has no signature `{key}`; it has {}", keys(found)),
-            match crate::diag::suggest(key, found.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("use one of {}", keys(found)),
-            },
-        ),
-        Problem::NoInputs { key } => (
-            codes::SIGNATURE_WITHOUT_INPUTS,
-            format!("{model}: signature `{key}` takes no inputs; Cortex cannot send it a payload"),
-            "export a signature with at least one input".to_owned(),
-        ),
-    };
+    let (code, message, help) = describe_signature_problem(model, problem);
     // the signature_key line when a key applies, else the model path
     let (span, field, label) = match &source.signature_key {
         Some(k) => (k.span.clone(), k.field.clone(), "signature key"),
@@ -391,6 +481,115 @@ fn signature_diagnostic(
         d = d.also(source.span.clone(), format!("model at {}", source.path));
     }
     d.help(help).in_api(Some(&source.api)).with_path(field)
+}
+
+/// Code, message and help for a signature problem of `model` (shared by
+/// `check` and `inspect`).
+pub fn describe_signature_problem(
+    model: &str,
+    problem: &signatures::Problem,
+) -> (Code, String, String) {
+    use signatures::Problem;
+    let keys = |keys: &[String]| {
+        keys.iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (code, message, help) = match problem {
+        Problem::NoServeGraph { tags } => (
+            codes::NO_SERVE_GRAPH,
+            format!(
+                "{model} has no MetaGraph whose tags are exactly `serve` (tag sets found: {}): TF Serving 2.3, started by Cortex without --saved_model_tags, does not load it",
+                tag_sets(tags)
+            ),
+            "export the serving graph with the tags {\"serve\"} only (tf.saved_model.save does)".to_owned(),
+        ),
+        Problem::NoSignatures => (
+            codes::NO_SIGNATURES,
+            format!("{model} has no signatures: Cortex 0.34 would refuse this model at run time"),
+            "export with signatures: tf.saved_model.save(model, path, signatures={...})".to_owned(),
+        ),
+        Problem::Ambiguous { keys: found } => (
+            codes::SIGNATURE_AMBIGUOUS,
+            format!(
+                "Cortex 0.34 would refuse this model at run time: {model} has no signature_key set and TF Serving 2.3 returns the keys '{}', several and none named `predict`{}",
+                found.join(", "),
+                if found.iter().any(|k| k == saved_model::INIT_OP_KEY) {
+                    " (`__saved_model_init_op` is TensorFlow's init op, which every TF2 / Keras export carries; Cortex counts it as a signature)"
+                } else {
+                    ""
+                }
+            ),
+            format!(
+                "set `signature_key: {}`; Cortex does not pick `serving_default` by itself",
+                suggested_key(found)
+            ),
+        ),
+        Problem::KeyNotFound { key, keys: found } => (
+            codes::SIGNATURE_KEY_NOT_FOUND,
+            format!("{model} has no signature `{key}`; it has {}", keys(found)),
+            match crate::diag::suggest(key, found.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of {}", keys(found)),
+            },
+        ),
+        Problem::NoInputs { key } if key == saved_model::INIT_OP_KEY => (
+            codes::SIGNATURE_WITHOUT_INPUTS,
+            format!("Cortex 0.34 would refuse {model} at run time: its only signature key is `{key}`, TensorFlow's init op, which takes no inputs; the export has no serving signature"),
+            "export with signatures: tf.saved_model.save(model, path, signatures={...})".to_owned(),
+        ),
+        Problem::NoInputs { key } => (
+            codes::SIGNATURE_WITHOUT_INPUTS,
+            format!("{model}: signature `{key}` takes no inputs; Cortex cannot send it a payload"),
+            "export a signature with at least one input".to_owned(),
+        ),
+        Problem::BadInputs { key, inputs } => (
+            codes::SIGNATURE_INPUT_UNPARSABLE,
+            format!(
+                "Cortex 0.34 would refuse {model} at run time: its worker cannot parse {} of signature `{key}`",
+                inputs
+                    .iter()
+                    .map(|(name, fault)| format!("input `{name}` ({})", fault_text(fault)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "export the signature's inputs with a dtype, a shape (or an unknown rank), and no dimension of size 0".to_owned(),
+        ),
+    };
+    (code, message, help)
+}
+
+fn tag_sets(tags: &[Vec<String>]) -> String {
+    if tags.is_empty() {
+        return "none".to_owned();
+    }
+    tags.iter()
+        .map(|set| format!("{{{}}}", set.join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The key to advise: `serving_default` when there, else the first key
+/// that is not TensorFlow's own.
+fn suggested_key(keys: &[String]) -> &str {
+    keys.iter()
+        .find(|k| *k == "serving_default")
+        .or_else(|| {
+            keys.iter()
+                .find(|k| !saved_model::INTERNAL_SIGNATURES.contains(&k.as_str()))
+        })
+        .or(keys.first())
+        .map_or("serving_default", String::as_str)
+}
+
+fn fault_text(fault: &signatures::InputFault) -> String {
+    use signatures::InputFault;
+    match fault {
+        InputFault::NoShape => "no shape".to_owned(),
+        InputFault::Dtype(dtype) => format!("dtype {dtype}"),
+        InputFault::ZeroDim { index } => format!("dimension {index} of size 0"),
+    }
 }
 
 fn check_source(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
@@ -414,17 +613,31 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
         return;
     }
     let mut models: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for key in keys {
-        if let Some((folder, rest)) = key.split_once('/') {
-            models.entry(folder).or_default().push(rest.to_owned());
+    let mut loose: Vec<&str> = Vec::new();
+    // folder markers are not objects to Cortex (includeDirObjects=false)
+    for key in keys.iter().filter(|k| !k.ends_with('/')) {
+        match key.split_once('/') {
+            Some((folder, rest)) => models.entry(folder).or_default().push(rest.to_owned()),
+            None => loose.push(key),
         }
+    }
+    if models.is_empty() && loose.is_empty() {
+        outcome.diagnostics.push(structure_diagnostic(
+            source,
+            "models.dir",
+            &source.path,
+            keys,
+            &Problem::Empty,
+            true,
+        ));
+        return;
     }
     if models.is_empty() {
         outcome.diagnostics.push(
             source_error(
                 source,
                 codes::DIR_WITHOUT_MODELS,
-                format!("{} holds no model folders", source.path),
+                format!("{} holds no model folders, only the objects {}: Cortex takes each first-level name as a model and refuses the deploy", source.path, quoted(&loose)),
             )
             .help(
                 "models.dir expects one sub-folder per model: s3://bucket/models/<model-name>/...",
@@ -435,6 +648,18 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
             )),
         );
         return;
+    }
+    // utils.go:144-148 takes EVERY first-level name as a model; an object
+    // has no model structure under it, so the deploy is refused (:160)
+    for name in &loose {
+        outcome.diagnostics.push(
+            source_error(
+                source,
+                codes::LOOSE_OBJECT_IN_DIR,
+                format!("models.dir holds the object `{}` beside the model folders: Cortex takes every first-level name as a model and refuses the deploy", name.escape_debug()),
+            )
+            .help(format!("move `{}` out of {} (models.dir may hold only model folders)", name.escape_debug(), source.path)),
+        );
     }
     for (name, model_keys) in models {
         if name == DEFAULT_MODEL_NAME {
@@ -452,7 +677,7 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
                         name.escape_debug()
                     ),
                 )
-                .help("model folder names may hold letters, digits, '_' and '-' only"),
+                .help("model folder names may hold letters, digits, '_', '-' and '.' only"),
             );
         } else {
             check_model(source, name, &source.path.child(name), &model_keys, outcome);
@@ -461,12 +686,23 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
 }
 
 /// Model names become folder names on the worker (`/mnt/model/<name>`):
-/// nothing that could leave that folder gets through.
+/// nothing that could leave that folder gets through. Dots are accepted,
+/// as Cortex accepts them (deploy and run time), but not `.` or `..`.
 pub fn valid_model_name(name: &str) -> bool {
     !name.is_empty()
+        && name != "."
+        && name != ".."
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.escape_debug()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn check_model(
@@ -537,6 +773,16 @@ fn structure_diagnostic(
             codes::VERSION_OUT_OF_RANGE,
             format!("{model} at {path}: version folder `{name}` does not fit in a 64-bit integer"),
             "version folders are int64 numbers, usually a timestamp".to_owned(),
+        ),
+        Problem::VersionNotCanonical { name } => (
+            codes::VERSION_NOT_CANONICAL,
+            format!("{model} at {path}: version folder `{name}` passes Cortex's deploy check but breaks at run time"),
+            format!("the deploy check parses `{name}` as a number, but the worker matches version folders by name and needs a plain non-negative integer (`7`, not `007`, `+7` or `-7`); rename the folder"),
+        ),
+        Problem::ObjectIsAlsoPrefix { name } => (
+            codes::OBJECT_IS_ALSO_PREFIX,
+            format!("{model} at {path}: `{name}` is an object and also a folder (`{name}/...`); this passes Cortex's deploy check, and the worker's run-time validation skips the model"),
+            format!("delete the object `{name}` (often a folder marker uploaded without its trailing '/')"),
         ),
         Problem::VersionIsFile { name } => (
             codes::VERSION_IS_FILE,
@@ -610,8 +856,9 @@ fn source_error(source: &ModelSource, code: Code, message: String) -> Diagnostic
 pub fn store_error_code(error: &StoreError) -> Code {
     match error {
         StoreError::AccessDenied { .. } => codes::STORE_ACCESS_DENIED,
-        StoreError::NoSuchBucket => codes::STORE_NO_SUCH_BUCKET,
+        StoreError::NoSuchBucket => codes::BUCKET_NOT_FOUND,
         StoreError::Unreachable { .. } => codes::STORE_UNREACHABLE,
+        StoreError::Stalled { .. } => codes::STORE_STALLED,
         StoreError::Incomplete { .. } => codes::STORE_LISTING_INCOMPLETE,
         StoreError::TooLarge { .. } | StoreError::NoSuchKey | StoreError::Other { .. } => {
             codes::STORE_FAILED
@@ -620,35 +867,50 @@ pub fn store_error_code(error: &StoreError) -> Code {
 }
 
 /// One diagnostic per distinct failure, at the first source it affects.
-fn could_not_check(error: &StoreError, sources: &[&ModelSource], store: &str) -> Diagnostic {
+/// `object` is the object being read, when the failure was a read (else a
+/// listing of the source's path).
+fn could_not_check(
+    error: &StoreError,
+    sources: &[&ModelSource],
+    store: &str,
+    object: Option<&str>,
+) -> Diagnostic {
     let code = store_error_code(error);
     let Some(first) = sources.first() else {
         return Diagnostic::error(code, error.to_string());
     };
     let path = &first.path;
+    let doing = match object {
+        Some(object) => format!("reading {object}"),
+        None => format!("listing {path}"),
+    };
     let (message, help) = match error {
         StoreError::AccessDenied { detail } => (
-            format!("access denied listing {path} ({detail})"),
+            format!("access denied {doing} ({detail})"),
             format!("the credentials in use need s3:ListBucket on arn:aws:s3:::{} (and s3:GetObject on its objects)", path.bucket),
         ),
         StoreError::NoSuchBucket => (
-            format!("bucket `{}` does not exist ({store})", path.bucket),
-            "check the bucket name, and the region (AWS_REGION) or endpoint in use".to_owned(),
+            format!("bucket `{}` disappeared while {doing} ({store})", path.bucket),
+            "the store changed while it was being checked; run the check again".to_owned(),
         ),
         StoreError::Unreachable { detail } => (
-            format!("could not reach {store} to list {path}: {detail}"),
+            format!("could not reach {store} for {doing}: {detail}"),
             "check the network, --s3-endpoint or AWS_ENDPOINT_URL, and AWS_REGION; requests were retried with backoff".to_owned(),
+        ),
+        StoreError::Stalled { detail } => (
+            format!("{doing} stalled: {detail}"),
+            "the store accepted the request but did not answer in time; retry, or raise --s3-timeout".to_owned(),
         ),
         StoreError::Incomplete { detail } => (
             format!("the listing of {path} failed part-way: {detail}"),
             "nothing under this prefix was checked; run the check again".to_owned(),
         ),
         StoreError::TooLarge { .. } | StoreError::NoSuchKey => (
-            format!("could not read under {path}: {error}"),
+            format!("could not finish {doing}: {error}"),
             "the store changed while it was being checked; run the check again".to_owned(),
         ),
         StoreError::Other { detail } => (
-            format!("could not list {path}: {detail}"),
+            format!("could not finish {doing}: {detail}"),
             "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...) and region, or use --store for a local mirror".to_owned(),
         ),
     };
@@ -676,11 +938,12 @@ mod tests {
             span: 0..0,
             field: "handler.models.path".into(),
             accelerator: Accelerator::Cpu,
+            serving: ServingImage::Default,
             signature_key: None,
         }
     }
 
-    fn run(limit: u64) -> Outcome {
+    fn run_with(limit: u64, source: ModelSource) -> Outcome {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let store = Arc::new(DirStore::new(&root).expect("store"));
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -691,32 +954,109 @@ mod tests {
             concurrency: 4,
             max_saved_model_bytes: limit,
         };
-        runtime.block_on(check(
-            store,
-            &[source("s3://savedmodels/one-signature")],
-            options,
-        ))
+        runtime.block_on(check(store, &[source], options))
     }
 
+    fn run(limit: u64) -> Outcome {
+        run_with(limit, source("s3://savedmodels/one-signature"))
+    }
+
+    fn codes(outcome: &Outcome) -> Vec<(&str, bool)> {
+        outcome
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.is_error()))
+            .collect()
+    }
+
+    /// A graph-mode export with TF 2.3 ops and one signature key: served.
     #[test]
-    fn a_real_export_gets_its_signature() {
-        let outcome = run(MAX_SAVED_MODEL_BYTES);
-        assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+    fn a_tf_2_3_loadable_export_gets_its_signature() {
+        let outcome = run_with(
+            MAX_SAVED_MODEL_BYTES,
+            source("s3://savedmodels/tf23-one-signature"),
+        );
+        assert_eq!(codes(&outcome), []);
         assert_eq!(
             outcome.models[0].signature.as_ref().map(|s| s.key.as_str()),
             Some("serving_default")
         );
     }
 
+    /// A TF 2.21 export: its init op is a signature key to Cortex
+    /// (tfs.py:505-528), and it uses DisableCopyOnRead, which TF 2.3 lacks.
+    #[test]
+    fn a_tf_2_21_export_is_refused_twice() {
+        let outcome = run(MAX_SAVED_MODEL_BYTES);
+        assert_eq!(codes(&outcome), [("TFC4004", true), ("TFC4010", true)]);
+        let ambiguous = &outcome.diagnostics[0];
+        assert!(
+            ambiguous
+                .message
+                .contains("Cortex 0.34 would refuse this model at run time")
+        );
+        assert!(
+            ambiguous
+                .message
+                .contains("keys '__saved_model_init_op, serving_default'")
+        );
+        assert_eq!(
+            ambiguous.help.as_deref(),
+            Some(
+                "set `signature_key: serving_default`; Cortex does not pick `serving_default` by itself"
+            )
+        );
+        assert!(
+            outcome.diagnostics[1]
+                .message
+                .contains("`DisableCopyOnRead`")
+        );
+    }
+
+    #[test]
+    fn the_op_check_follows_the_serving_image() {
+        let keyed = |serving: ServingImage, accelerator: Accelerator| ModelSource {
+            serving,
+            accelerator,
+            signature_key: Some(WrittenKey {
+                key: "serving_default".into(),
+                span: 5..10,
+                field: "handler.models.signature_key".into(),
+            }),
+            ..source("s3://savedmodels/one-signature")
+        };
+        let default = run_with(
+            MAX_SAVED_MODEL_BYTES,
+            keyed(ServingImage::Default, Accelerator::Gpu),
+        );
+        assert_eq!(codes(&default), [("TFC4010", true)]);
+        assert_eq!(
+            default.models[0].signature.as_ref().map(|s| s.key.as_str()),
+            Some("serving_default")
+        );
+        let custom = run_with(
+            MAX_SAVED_MODEL_BYTES,
+            keyed(
+                ServingImage::Custom {
+                    image: "tensorflow/serving:2.14.0".into(),
+                    span: 20..30,
+                },
+                Accelerator::Cpu,
+            ),
+        );
+        assert_eq!(codes(&custom), [("TFC4011", false)]);
+        assert_eq!(custom.diagnostics[0].secondary[0].span, 20..30);
+        let inf = run_with(
+            MAX_SAVED_MODEL_BYTES,
+            keyed(ServingImage::Inferentia, Accelerator::Inf),
+        );
+        assert_eq!(codes(&inf), []);
+    }
+
     #[test]
     fn an_oversized_saved_model_is_a_warning_not_a_guess() {
         let outcome = run(1024);
-        let codes: Vec<_> = outcome
-            .diagnostics
-            .iter()
-            .map(|d| (d.code.as_str(), d.is_error()))
-            .collect();
-        assert_eq!(codes, [("TFC4008", false)]);
+        assert_eq!(codes(&outcome), [("TFC4008", false)]);
         assert!(outcome.models[0].signature.is_none());
     }
 }

@@ -1,10 +1,14 @@
 //! Cortex's run-time signature rule, applied before deploy.
 //!
-//! When the worker loads a model into TF Serving it reads the signature map
-//! of the `serve` MetaGraph: no signatures is an error; without a configured
-//! `signature_key` it takes the only signature, else `predict`, else fails
-//! listing the keys (it does *not* fall back to `serving_default`); a
-//! configured key that is absent fails; the chosen signature needs inputs.
+//! When the worker loads a model it asks TF Serving 2.3 for the model's
+//! metadata, which holds EVERY key of the `signature_def` map of the
+//! MetaGraph tagged `{serve}` (`get_model_metadata_impl.cc:54`, no filter:
+//! `__saved_model_init_op` and `__saved_model_train_op` included). On those
+//! keys `_extract_signatures` (`lib/model/tfs.py:488`) runs: no key is an
+//! error; without a configured `signature_key` it takes the only key, else
+//! `predict`, else fails listing the keys (no `serving_default` fallback); a
+//! configured key that is absent fails; the chosen signature needs inputs,
+//! each with a shape and a dtype it can parse.
 
 use serde::Serialize;
 
@@ -13,7 +17,7 @@ use std::collections::BTreeMap;
 use super::saved_model::{MetaGraphDef, SavedModel, TensorInfo, dtype_name};
 
 /// A tensor of a signature: dtype as TensorFlow names it, and the shape's
-/// dimensions (-1 unknown; `None` for an unknown rank).
+/// dimensions (-1 unknown; `None` for an unknown rank or no shape at all).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tensor {
     pub name: String,
@@ -47,21 +51,49 @@ pub struct Signature {
     pub outputs: BTreeMap<String, Tensor>,
 }
 
+/// Why Cortex's worker cannot parse an input of the chosen signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputFault {
+    /// No `tensor_shape` at all: `input_metadata["tensorShape"]` raises.
+    NoShape,
+    /// `DT_INVALID`, a `_REF` dtype or an unknown number: not in the
+    /// worker's `DTYPE_TO_TF_TYPE` (`tfs.py:29`), or absent from the dict.
+    Dtype(String),
+    /// A dimension of size 0: `MessageToDict` drops the default `size`,
+    /// so `dim["size"]` raises (`tfs.py:564`).
+    ZeroDim { index: usize },
+}
+
 /// Why a model's signatures do not work with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
-    NoServeGraph { tags: Vec<Vec<String>> },
+    NoServeGraph {
+        tags: Vec<Vec<String>>,
+    },
     NoSignatures,
-    Ambiguous { keys: Vec<String> },
-    KeyNotFound { key: String, keys: Vec<String> },
-    NoInputs { key: String },
+    /// Several keys (every key TF Serving returns), none `predict`.
+    Ambiguous {
+        keys: Vec<String>,
+    },
+    KeyNotFound {
+        key: String,
+        keys: Vec<String>,
+    },
+    NoInputs {
+        key: String,
+    },
+    BadInputs {
+        key: String,
+        inputs: Vec<(String, InputFault)>,
+    },
 }
 
-/// Every user signature of the `serve` graph, sorted by key.
+/// Every signature of the `serve` graph as TF Serving 2.3 returns them
+/// (internal keys included), sorted by key.
 pub fn signatures(graph: &MetaGraphDef) -> Vec<Signature> {
     graph
-        .user_signatures()
-        .into_iter()
+        .signature_def
+        .iter()
         .map(|(key, sig)| Signature {
             key: key.to_owned(),
             method_name: sig.method_name.clone(),
@@ -91,51 +123,75 @@ fn tensors(map: &BTreeMap<String, TensorInfo>) -> BTreeMap<String, Tensor> {
         .collect()
 }
 
+/// What the worker's input parsing (`tfs.py:551-576`) makes of one input:
+/// it reads `json_format.MessageToDict` output, where default values
+/// (dtype 0, size 0) and an unset shape are absent keys.
+fn input_fault(info: &TensorInfo) -> Option<InputFault> {
+    let Some(shape) = &info.tensor_shape else {
+        return Some(InputFault::NoShape);
+    };
+    // the worker checks the shape before the dtype
+    let zero = shape.dim.iter().position(|d| d.size == 0);
+    if let (false, Some(index)) = (shape.unknown_rank, zero) {
+        return Some(InputFault::ZeroDim { index });
+    }
+    // DT_FLOAT (1) to DT_UINT64 (23) are all in DTYPE_TO_TF_TYPE
+    if !(1..=23).contains(&info.dtype) {
+        return Some(InputFault::Dtype(dtype_name(info.dtype)));
+    }
+    None
+}
+
 /// Chooses the signature Cortex would serve, or says why it would fail.
 pub fn choose(model: &SavedModel, configured: Option<&str>) -> Result<Signature, Problem> {
     let Some(graph) = model.serving_graph() else {
-        let tags = model
-            .meta_graphs
-            .iter()
-            .map(|g| {
-                g.meta_info_def
-                    .as_ref()
-                    .map(|m| m.tags.clone())
-                    .unwrap_or_default()
-            })
-            .collect();
-        return Err(Problem::NoServeGraph { tags });
+        return Err(Problem::NoServeGraph {
+            tags: model.tag_sets(),
+        });
     };
-    let all = signatures(graph);
-    let keys: Vec<String> = all.iter().map(|s| s.key.clone()).collect();
-    if all.is_empty() {
-        return Err(Problem::NoSignatures);
-    }
-    let chosen = match configured {
+    let keys: Vec<String> = graph.signature_def.keys().cloned().collect();
+    let key = match configured {
+        _ if keys.is_empty() => return Err(Problem::NoSignatures),
+        Some(key) if graph.signature_def.contains_key(key) => key.to_owned(),
         Some(key) => {
-            all.into_iter()
-                .find(|s| s.key == key)
-                .ok_or_else(|| Problem::KeyNotFound {
-                    key: key.to_owned(),
-                    keys: keys.clone(),
-                })?
+            return Err(Problem::KeyNotFound {
+                key: key.to_owned(),
+                keys,
+            });
         }
-        None if all.len() == 1 => all.into_iter().next().ok_or(Problem::NoSignatures)?,
-        None => all
-            .into_iter()
-            .find(|s| s.key == "predict")
-            .ok_or(Problem::Ambiguous { keys: keys.clone() })?,
+        None => match keys.as_slice() {
+            [only] => only.clone(),
+            _ if graph.signature_def.contains_key("predict") => "predict".to_owned(),
+            _ => return Err(Problem::Ambiguous { keys }),
+        },
     };
-    if chosen.inputs.is_empty() {
-        return Err(Problem::NoInputs { key: chosen.key });
+    let Some(def) = graph.signature_def.get(&key) else {
+        return Err(Problem::NoSignatures);
+    };
+    if def.inputs.is_empty() {
+        return Err(Problem::NoInputs { key });
     }
-    Ok(chosen)
+    let bad: Vec<(String, InputFault)> = def
+        .inputs
+        .iter()
+        .filter_map(|(name, info)| input_fault(info).map(|f| (name.clone(), f)))
+        .collect();
+    if !bad.is_empty() {
+        return Err(Problem::BadInputs { key, inputs: bad });
+    }
+    Ok(Signature {
+        method_name: def.method_name.clone(),
+        inputs: tensors(&def.inputs),
+        outputs: tensors(&def.outputs),
+        key,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::models::saved_model::{Dim, MetaInfoDef, SignatureDef, TensorShape};
+    use prost::Message;
 
     fn tensor() -> TensorInfo {
         TensorInfo {
@@ -148,7 +204,7 @@ mod tests {
         }
     }
 
-    fn model(keys: &[(&str, bool)]) -> SavedModel {
+    fn graph(tags: &[&str], keys: &[(&str, bool)]) -> MetaGraphDef {
         let signature_def = keys
             .iter()
             .map(|(k, with_inputs)| {
@@ -167,33 +223,79 @@ mod tests {
                 )
             })
             .collect();
-        SavedModel {
-            meta_graphs: vec![MetaGraphDef {
-                meta_info_def: Some(MetaInfoDef {
-                    tags: vec!["serve".into()],
-                }),
-                signature_def,
-            }],
+        MetaGraphDef {
+            meta_info_def: Some(MetaInfoDef {
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+            }),
+            graph_def: None,
+            signature_def,
         }
     }
 
+    /// A model built as TensorFlow writes it, through the wire format, so
+    /// the test also covers the decoder.
+    fn model(keys: &[(&str, bool)]) -> SavedModel {
+        wire(SavedModel {
+            meta_graphs: vec![graph(&["serve"], keys)],
+        })
+    }
+
+    fn wire(model: SavedModel) -> SavedModel {
+        crate::models::saved_model::decode(&model.encode_to_vec()).expect("decodes")
+    }
+
+    fn with_input(info: TensorInfo) -> SavedModel {
+        let mut m = model(&[("serving_default", true)]);
+        m.meta_graphs[0]
+            .signature_def
+            .get_mut("serving_default")
+            .expect("key")
+            .inputs
+            .insert("x".into(), info);
+        wire(m)
+    }
+
     #[test]
-    fn the_only_signature_or_predict_is_chosen() {
+    fn the_only_key_or_predict_is_chosen() {
         assert_eq!(
-            choose(
-                &model(&[("serving_default", true), ("__saved_model_init_op", false)]),
-                None
-            )
-            .map(|s| s.key),
+            choose(&model(&[("serving_default", true)]), None).map(|s| s.key),
             Ok("serving_default".into())
         );
         assert_eq!(
             choose(
-                &model(&[("serving_default", true), ("predict", true)]),
+                &model(&[
+                    ("serving_default", true),
+                    ("predict", true),
+                    ("__saved_model_init_op", false)
+                ]),
                 None
             )
             .map(|s| s.key),
             Ok("predict".into())
+        );
+    }
+
+    /// tfs.py:505-528 counts every key TF Serving returns; the init op of a
+    /// TF2 export makes "the only key" fail (get_model_metadata_impl.cc:54).
+    #[test]
+    fn the_init_op_counts_as_a_key() {
+        let keys = vec![
+            "__saved_model_init_op".to_owned(),
+            "serving_default".to_owned(),
+        ];
+        assert_eq!(
+            choose(
+                &model(&[("serving_default", true), ("__saved_model_init_op", false)]),
+                None
+            ),
+            Err(Problem::Ambiguous { keys })
+        );
+        // alone, it is chosen, and has no inputs (tfs.py:543)
+        assert_eq!(
+            choose(&model(&[("__saved_model_init_op", false)]), None),
+            Err(Problem::NoInputs {
+                key: "__saved_model_init_op".into()
+            })
         );
     }
 
@@ -229,19 +331,97 @@ mod tests {
     }
 
     #[test]
-    fn no_user_signatures_and_no_serve_graph() {
+    fn no_signatures_at_all() {
+        assert_eq!(choose(&model(&[]), None), Err(Problem::NoSignatures));
         assert_eq!(
-            choose(&model(&[("__saved_model_init_op", false)]), None),
+            choose(&model(&[]), Some("serving_default")),
             Err(Problem::NoSignatures)
         );
-        let mut m = model(&[("predict", true)]);
-        m.meta_graphs[0].meta_info_def = Some(MetaInfoDef {
-            tags: vec!["train".into()],
+    }
+
+    /// TF's FindMetaGraphDef compares tag sets; Cortex asks for `{serve}`.
+    #[test]
+    fn the_serving_graph_is_the_one_tagged_exactly_serve() {
+        let gpu = wire(SavedModel {
+            meta_graphs: vec![graph(&["serve", "gpu"], &[("predict", true)])],
+        });
+        assert_eq!(
+            choose(&gpu, None),
+            Err(Problem::NoServeGraph {
+                tags: vec![vec!["serve".into(), "gpu".into()]]
+            })
+        );
+        let two = wire(SavedModel {
+            meta_graphs: vec![
+                graph(&["serve", "gpu"], &[("a", true)]),
+                graph(&["serve"], &[("b", true)]),
+            ],
+        });
+        assert_eq!(choose(&two, None).map(|s| s.key), Ok("b".into()));
+        let train = wire(SavedModel {
+            meta_graphs: vec![graph(&["train"], &[("predict", true)])],
         });
         assert!(matches!(
-            choose(&m, None),
+            choose(&train, None),
             Err(Problem::NoServeGraph { .. })
         ));
+    }
+
+    /// tfs.py:551-576 on MessageToDict output: absent shape, dtype 0 or a
+    /// dtype outside DTYPE_TO_TF_TYPE, and size-0 dims raise.
+    #[test]
+    fn inputs_the_worker_cannot_parse() {
+        let fault = |info: TensorInfo| match choose(&with_input(info), None) {
+            Err(Problem::BadInputs { inputs, .. }) => Some(inputs[0].1.clone()),
+            _ => None,
+        };
+        let no_shape = TensorInfo {
+            tensor_shape: None,
+            ..tensor()
+        };
+        assert_eq!(fault(no_shape), Some(InputFault::NoShape));
+        let invalid = TensorInfo {
+            dtype: 0,
+            ..tensor()
+        };
+        assert_eq!(fault(invalid), Some(InputFault::Dtype("DT_INVALID".into())));
+        let reference = TensorInfo {
+            dtype: 101,
+            ..tensor()
+        };
+        assert_eq!(
+            fault(reference),
+            Some(InputFault::Dtype("DT_FLOAT_REF".into()))
+        );
+        let zero = TensorInfo {
+            tensor_shape: Some(TensorShape {
+                dim: vec![Dim { size: -1 }, Dim { size: 0 }],
+                unknown_rank: false,
+            }),
+            ..tensor()
+        };
+        assert_eq!(fault(zero), Some(InputFault::ZeroDim { index: 1 }));
+    }
+
+    #[test]
+    fn inputs_the_worker_parses() {
+        let ok = |info: TensorInfo| choose(&with_input(info), None).is_ok();
+        // a scalar: a present but empty shape
+        assert!(ok(TensorInfo {
+            tensor_shape: Some(TensorShape::default()),
+            ..tensor()
+        }));
+        // unknown rank: the dims are not read
+        assert!(ok(TensorInfo {
+            tensor_shape: Some(TensorShape {
+                dim: vec![Dim { size: 0 }],
+                unknown_rank: true,
+            }),
+            ..tensor()
+        }));
+        for dtype in [7, 20, 21, 23] {
+            assert!(ok(TensorInfo { dtype, ..tensor() }), "{dtype}");
+        }
     }
 
     #[test]
@@ -276,14 +456,36 @@ mod real_exports {
         let model = fixture("two-signatures");
         let graph = model.serving_graph().expect("a serve graph");
         let keys: Vec<String> = signatures(graph).into_iter().map(|s| s.key).collect();
-        assert_eq!(keys, ["predict_class", "serving_default"]);
-        assert!(graph.signature_def.contains_key("__saved_model_init_op"));
+        assert_eq!(
+            keys,
+            ["__saved_model_init_op", "predict_class", "serving_default"]
+        );
         assert!(matches!(
             choose(&model, None),
             Err(Problem::Ambiguous { .. })
         ));
         let chosen = choose(&model, Some("serving_default")).expect("chosen");
         assert!(!chosen.inputs.is_empty() && !chosen.outputs.is_empty());
+    }
+
+    /// tf23-init-op: a graph-mode export carrying __saved_model_init_op
+    /// (main_op): two keys, so Cortex needs a signature_key.
+    #[test]
+    fn an_init_op_export_needs_a_key() {
+        let model = fixture("tf23-init-op");
+        assert_eq!(
+            choose(&model, None),
+            Err(Problem::Ambiguous {
+                keys: vec![
+                    "__saved_model_init_op".to_owned(),
+                    "serving_default".to_owned()
+                ]
+            })
+        );
+        assert_eq!(
+            choose(&model, Some("serving_default")).map(|s| s.key),
+            Ok("serving_default".to_owned())
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Which model prefixes an API names, with where cortex.yaml names them.
 
-use super::{Accelerator, DEFAULT_MODEL_NAME, ModelSource, WrittenKey};
+use super::{Accelerator, DEFAULT_MODEL_NAME, ModelSource, ServingImage, WrittenKey};
 use crate::config::ApiConfig;
 use crate::rules::ApiCtx;
 use crate::store::S3Path;
@@ -18,12 +18,30 @@ pub fn accelerator(config: &ApiConfig) -> Accelerator {
     }
 }
 
+/// The TF Serving that loads the API's models. Setting the default image
+/// explicitly is still the default image.
+pub fn serving_image(api: &ApiCtx<'_>, accelerator: Accelerator) -> ServingImage {
+    if accelerator == Accelerator::Inf {
+        return ServingImage::Inferentia;
+    }
+    match &api.config.handler.tensorflow_serving_image {
+        Some(image) if *image != crate::plan::default_serving_image(accelerator) => {
+            ServingImage::Custom {
+                image: image.clone(),
+                span: api.value_span("handler.tensorflow_serving_image"),
+            }
+        }
+        _ => ServingImage::Default,
+    }
+}
+
 /// The model sources of one API (empty when its models section is unusable).
 pub fn of_api(api: &ApiCtx<'_>) -> Vec<ModelSource> {
     let Some(models) = &api.config.handler.models else {
         return Vec::new();
     };
     let accelerator = accelerator(api.config);
+    let serving = serving_image(api, accelerator);
     let written = |field: String, key: &str| WrittenKey {
         key: key.to_owned(),
         span: api.value_span(&field),
@@ -76,6 +94,7 @@ pub fn of_api(api: &ApiCtx<'_>) -> Vec<ModelSource> {
                 span: api.value_span(&field),
                 field,
                 accelerator,
+                serving: serving.clone(),
                 signature_key,
             })
         })

@@ -31,6 +31,15 @@ pub enum Problem {
     },
     /// A version folder name is all digits but does not fit in int64.
     VersionOutOfRange { name: String },
+    /// A version folder Go's `strconv.ParseInt` accepts at deploy but that
+    /// is not the plain decimal of a non-negative number (`007`, `01`,
+    /// `+1`, `-1`): the worker matches folder names as strings
+    /// (`validation.py` `isnumeric`), so the model breaks at run time.
+    VersionNotCanonical { name: String },
+    /// An object whose name is also a prefix (`1/variables` beside
+    /// `1/variables/...`): passes the deploy check, and the worker's
+    /// validation skips the model.
+    ObjectIsAlsoPrefix { name: String },
     /// An object named like a version, with no folder under it.
     VersionIsFile { name: String },
     /// Required SavedModel files missing (per version when versioned).
@@ -54,27 +63,24 @@ const FIRST_SHARD: &str = "variables/variables.data-00000-of";
 
 /// Applies the structure rules to a listing.
 pub fn analyze(keys: &[String], accelerator: Accelerator) -> Result<Layout, Vec<Problem>> {
-    // folder markers ("1/", "variables/") are not files
+    // zero-byte folder markers ("1/", "variables/") are dropped, as Cortex
+    // lists with includeDirObjects=false (utils.go:133, :240) and the
+    // worker's S3.search does
     let files: Vec<&str> = keys
         .iter()
         .map(String::as_str)
         .filter(|k| !k.is_empty() && !k.ends_with('/'))
         .collect();
-    let markers: Vec<&str> = keys
-        .iter()
-        .map(String::as_str)
-        .filter(|k| k.ends_with('/'))
-        .collect();
-    if files.is_empty() && markers.is_empty() {
+    if files.is_empty() {
         return Err(vec![Problem::Empty]);
     }
+    let clashes: Vec<Problem> = clashes(&files);
     let tops: BTreeSet<&str> = files
         .iter()
-        .chain(&markers)
         .map(|k| k.split('/').next().unwrap_or(k))
         .collect();
-    let (numeric, others): (Vec<&str>, Vec<&str>) = tops.iter().partition(|t| is_digits(t));
-    match (numeric.is_empty(), others.is_empty()) {
+    let (numeric, others): (Vec<&str>, Vec<&str>) = tops.iter().partition(|t| is_version_like(t));
+    let verdict = match (numeric.is_empty(), others.is_empty()) {
         (true, _) => check_version(&files, None, accelerator).map(|()| Layout {
             versions: Vec::new(),
         }),
@@ -83,6 +89,52 @@ pub fn analyze(keys: &[String], accelerator: Accelerator) -> Result<Layout, Vec<
             others: others.iter().map(|s| s.to_string()).collect(),
         }]),
         (false, true) => versioned(&files, &numeric, accelerator),
+    };
+    match (verdict, clashes.is_empty()) {
+        (verdict, true) => verdict,
+        (Ok(_), false) => Err(clashes),
+        (Err(mut problems), false) => {
+            problems.extend(clashes);
+            Err(problems)
+        }
+    }
+}
+
+/// Objects whose name is also the prefix of other objects.
+fn clashes(files: &[&str]) -> Vec<Problem> {
+    let all: BTreeSet<&str> = files.iter().copied().collect();
+    all.iter()
+        .filter(|f| {
+            let folder = format!("{f}/");
+            all.range(folder.as_str()..)
+                .next()
+                .is_some_and(|next| next.starts_with(&folder))
+        })
+        .map(|f| Problem::ObjectIsAlsoPrefix {
+            name: f.to_string(),
+        })
+        .collect()
+}
+
+/// What Go's `strconv.ParseInt(s, 10, 64)` takes for a number, range
+/// aside: an optional sign and decimal digits (utils.go:392).
+fn is_version_like(s: &str) -> bool {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    is_digits(digits)
+}
+
+/// A version folder name as Go parses it at deploy, and whether the worker
+/// sees the same number (the plain decimal form of a non-negative int64).
+fn parse_version(name: &str) -> Result<i64, Problem> {
+    let digits = name.strip_prefix('+').unwrap_or(name);
+    match digits.parse::<i64>() {
+        Err(_) => Err(Problem::VersionOutOfRange {
+            name: name.to_owned(),
+        }),
+        Ok(v) if v < 0 || v.to_string() != name => Err(Problem::VersionNotCanonical {
+            name: name.to_owned(),
+        }),
+        Ok(v) => Ok(v),
     }
 }
 
@@ -94,22 +146,24 @@ fn versioned(
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
     for top in tops {
-        match top.parse::<i64>() {
+        match parse_version(top) {
             Ok(v) => {
                 by_version.entry(v).or_default();
             }
-            Err(_) => problems.push(Problem::VersionOutOfRange {
-                name: top.to_string(),
-            }),
+            Err(problem) => problems.push(problem),
         }
     }
     for file in files {
         match file.split_once('/') {
+            // an object beside its own folder is reported as a clash
+            None if files
+                .iter()
+                .any(|f| f.strip_prefix(*file).is_some_and(|r| r.starts_with('/'))) => {}
             None => problems.push(Problem::VersionIsFile {
                 name: file.to_string(),
             }),
             Some((top, rest)) => {
-                if let Ok(v) = top.parse::<i64>() {
+                if let Ok(v) = parse_version(top) {
                     by_version.entry(v).or_default().push(rest);
                 }
             }
@@ -310,6 +364,8 @@ mod tests {
         );
     }
 
+    /// Cortex lists with includeDirObjects=false (utils.go:133, :240): a
+    /// marker never creates a version, an entry or a mixed layout.
     #[test]
     fn folder_markers_are_not_files() {
         let with_markers = keys(&[
@@ -324,8 +380,61 @@ mod tests {
             Ok(Layout { versions: vec![1] })
         );
         let empty_version = keys(&["1/", "2/saved_model.pb"]);
-        assert!(
-            matches!(analyze(&empty_version, Accelerator::Inf), Err(p) if p == vec![Problem::MissingFiles { version: Some(1), missing: vec!["saved_model.pb".into()] }])
+        assert_eq!(
+            analyze(&empty_version, Accelerator::Inf),
+            Ok(Layout { versions: vec![2] })
+        );
+        let marker_beside_model = keys(&["7/", "saved_model.pb"]);
+        assert_eq!(
+            analyze(&marker_beside_model, Accelerator::Inf),
+            Ok(Layout { versions: vec![] })
+        );
+        assert_eq!(
+            analyze(&keys(&["1/", "x/"]), Accelerator::Cpu),
+            Err(vec![Problem::Empty])
+        );
+    }
+
+    /// utils.go:392 parses with strconv.ParseInt, the worker matches names
+    /// (validation.py `isnumeric`): these pass deploy, break at run time.
+    #[test]
+    fn version_folders_are_judged_by_their_listed_names() {
+        for name in ["007", "01", "+1", "-1", "-0"] {
+            let listing = keys(&[&format!("{name}/saved_model.pb"), "2/saved_model.pb"]);
+            assert_eq!(
+                analyze(&listing, Accelerator::Inf),
+                Err(vec![Problem::VersionNotCanonical { name: name.into() }]),
+                "{name}"
+            );
+        }
+        let zero = keys(&["0/saved_model.pb"]);
+        assert_eq!(
+            analyze(&zero, Accelerator::Inf),
+            Ok(Layout { versions: vec![0] })
+        );
+    }
+
+    /// Passes the deploy check; the worker's validation skips the model.
+    #[test]
+    fn an_object_that_is_also_a_prefix() {
+        let mut listing = keys(MODEL);
+        listing.push("variables".into());
+        assert_eq!(
+            analyze(&listing, Accelerator::Cpu),
+            Err(vec![Problem::ObjectIsAlsoPrefix {
+                name: "variables".into()
+            }])
+        );
+        let version = keys(&["1", "1/saved_model.pb"]);
+        assert_eq!(
+            analyze(&version, Accelerator::Inf),
+            Err(vec![Problem::ObjectIsAlsoPrefix { name: "1".into() }])
+        );
+        // a sibling sharing the start of the name is not a clash
+        let sibling = keys(&["1/saved_model.pb", "1/saved_model.pb.bak"]);
+        assert_eq!(
+            analyze(&sibling, Accelerator::Inf),
+            Ok(Layout { versions: vec![1] })
         );
     }
 }

@@ -234,6 +234,19 @@ fn refuse_escapes(path: &str) -> Result<(), StoreError> {
 }
 
 impl ModelStore for DirStore {
+    async fn known_buckets(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        names
+    }
+
     async fn list(&self, path: &S3Path) -> Result<Vec<String>, StoreError> {
         self.list_sync(path)
     }

@@ -60,16 +60,20 @@ impl fmt::Display for S3Path {
     }
 }
 
-/// Why a listing could not be made. None of these say anything about the
-/// configuration: they mean "could not check" (exit code 3).
+/// Why a listing could not be made. All but `NoSuchBucket` mean "could not
+/// check" (exit code 3); a missing bucket is an answer about the
+/// configuration (the models stage reports it as such).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
     /// 403: the credentials may not list the bucket.
     AccessDenied { detail: String },
     /// The bucket does not exist (for this endpoint and region).
     NoSuchBucket,
-    /// The store did not answer (connection refused, DNS, timeouts after retries).
+    /// The store did not answer (connection refused, DNS, no connection).
     Unreachable { detail: String },
+    /// The store took the request but stopped answering: every attempt
+    /// timed out, or a body stopped part-way.
+    Stalled { detail: String },
     /// The listing failed after some pages: nothing under the prefix counts.
     Incomplete { detail: String },
     /// The object is larger than the caller's limit (it was not read whole).
@@ -86,6 +90,7 @@ impl fmt::Display for StoreError {
             StoreError::AccessDenied { detail } => write!(f, "access denied: {detail}"),
             StoreError::NoSuchBucket => write!(f, "the bucket does not exist"),
             StoreError::Unreachable { detail } => write!(f, "the store is unreachable: {detail}"),
+            StoreError::Stalled { detail } => write!(f, "the store stalled: {detail}"),
             StoreError::Incomplete { detail } => write!(f, "the listing failed part-way: {detail}"),
             StoreError::TooLarge { limit } => {
                 write!(f, "the object is larger than {} MiB", limit / 1024 / 1024)
@@ -129,6 +134,13 @@ pub trait ModelStore: Send + Sync + 'static {
 
     /// Where the store is, for messages ("local mirror ./store").
     fn describe(&self) -> String;
+
+    /// Buckets the store knows (the folders of a local mirror, or what
+    /// ListBuckets shows when the credentials may call it), for "did you
+    /// mean" on a missing bucket. Never fails: unknown is empty.
+    fn known_buckets(&self) -> impl Future<Output = Vec<String>> + Send {
+        async { Vec::new() }
+    }
 
     /// Reads every object and hands each result straight to `digest`, so
     /// that digests are kept, never all the bytes at once. The digests come

@@ -160,8 +160,8 @@ impl ModelStore for S3Store {
             .body
             .collect()
             .await
-            .map_err(|e| StoreError::Incomplete {
-                detail: e.to_string(),
+            .map_err(|e| StoreError::Stalled {
+                detail: format!("the object's body stopped part-way ({e})"),
             })?
             .into_bytes();
         if bytes.len() as u64 > limit {
@@ -172,6 +172,19 @@ impl ModelStore for S3Store {
 
     fn describe(&self) -> String {
         self.shown.clone()
+    }
+
+    async fn known_buckets(&self) -> Vec<String> {
+        let Ok(answer) = self.client.list_buckets().send().await else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = answer
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_owned))
+            .collect();
+        names.sort();
+        names
     }
 }
 
@@ -202,7 +215,11 @@ fn classify(error: &SdkError<ListObjectsV2Error, HttpResponse>, pages_read: usiz
     };
     match store_error {
         // losing the connection after some pages is a cut listing
-        StoreError::Unreachable { detail } | StoreError::Other { detail } if pages_read > 0 => {
+        StoreError::Unreachable { detail }
+        | StoreError::Stalled { detail }
+        | StoreError::Other { detail }
+            if pages_read > 0 =>
+        {
             StoreError::Incomplete { detail }
         }
         other => other,
@@ -243,8 +260,8 @@ where
     R: std::fmt::Debug,
 {
     match error {
-        SdkError::TimeoutError(_) => StoreError::Unreachable {
-            detail: "the request timed out".to_owned(),
+        SdkError::TimeoutError(_) => StoreError::Stalled {
+            detail: "every attempt timed out (see --s3-timeout)".to_owned(),
         },
         SdkError::DispatchFailure(dispatch) if dispatch.is_io() || dispatch.is_timeout() => {
             StoreError::Unreachable {

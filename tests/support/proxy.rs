@@ -29,6 +29,9 @@ pub enum Fault {
     DropContinuationToken,
     /// Ask for pages of 2 keys and forward (pagination works).
     SmallPages,
+    /// Forward listings; stall every object read (GET without
+    /// `list-type=2`) for the given time, then drop it.
+    StallReads(Duration),
 }
 
 pub struct Proxy {
@@ -139,6 +142,10 @@ fn serve(
             Fault::Forbidden => canned(403, "Forbidden", "AccessDenied", "Access Denied"),
             Fault::CutAfterFirstPage if later_page => return, // connection dropped, no answer
             Fault::StallFirst(k, stall) if n < k => {
+                std::thread::sleep(stall);
+                return;
+            }
+            Fault::StallReads(stall) if request_line.starts_with("GET ") && !is_list => {
                 std::thread::sleep(stall);
                 return;
             }
