@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::cluster::placement::{self, ApiPlacement};
+use crate::cluster::{ClusterConfig, LoadedCluster, fit};
 use crate::config::ApiConfig;
 use crate::diag::{Diagnostic, codes, sort_for_output};
 use crate::load::{LoadError, load};
@@ -29,6 +31,12 @@ pub struct Checked {
     pub apis: Vec<ApiConfig>,
     /// Models found valid in the store, by API.
     pub models: Vec<Model>,
+    /// The cluster file (`--cluster`), for rendering its diagnostics.
+    pub cluster_source: Option<SourceFile>,
+    /// The cluster configuration, when `--cluster` named one that decoded.
+    pub cluster: Option<ClusterConfig>,
+    /// Where each API can run and what it costs (with a cluster).
+    pub placement: Option<Vec<ApiPlacement>>,
 }
 
 impl Checked {
@@ -39,6 +47,13 @@ impl Checked {
     /// Something could not be checked (the store failed): exit code 3.
     pub fn is_incomplete(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_could_not_check)
+    }
+
+    /// Adds the checked cluster file: its diagnostics join the report.
+    pub fn add_cluster_file(&mut self, loaded: LoadedCluster) {
+        self.diagnostics.extend(loaded.diagnostics);
+        sort_for_output(&mut self.diagnostics);
+        self.cluster_source = Some(loaded.source);
     }
 }
 
@@ -58,6 +73,11 @@ pub struct CheckOptions {
     pub models: ModelCheck,
     /// Listings in flight at once.
     pub concurrency: usize,
+    /// The cluster (`--cluster`): its deploy checks run, and placement is
+    /// computed. `None`: a note says which checks were left out.
+    pub cluster: Option<ClusterConfig>,
+    /// A cluster file was given, even if it did not decode: no note then.
+    pub cluster_given: bool,
 }
 
 impl Default for CheckOptions {
@@ -65,6 +85,8 @@ impl Default for CheckOptions {
         Self {
             models: ModelCheck::Offline,
             concurrency: DEFAULT_CONCURRENCY,
+            cluster: None,
+            cluster_given: false,
         }
     }
 }
@@ -99,6 +121,9 @@ pub fn check_file(
                 diagnostics: vec![d],
                 apis: Vec::new(),
                 models: Vec::new(),
+                cluster_source: None,
+                cluster: options.cluster.clone(),
+                placement: None,
             })
         }
     }
@@ -111,21 +136,32 @@ pub fn check_source(source: SourceFile, project_dir: &Path, options: &CheckOptio
     let mut diagnostics = parsed.diagnostics;
     let mut apis = Vec::new();
     let mut models = Vec::new();
+    let mut placement = None;
+    let mut checked_apis = false;
     if let Some(items) = api_items(parsed.root.as_ref(), &source, &mut diagnostics) {
-        let (decoded, sources, found) = check_items(items, project_dir);
-        diagnostics.extend(found);
+        let items_checked = check_items(items, project_dir, options.cluster.as_ref());
+        diagnostics.extend(items_checked.diagnostics);
         attribute_to_apis(&mut diagnostics, items);
-        let outcome = check_models(&sources, options, local);
+        let outcome = check_models(&items_checked.sources, options, local);
         diagnostics.extend(outcome.diagnostics);
-        apis = decoded;
+        apis = items_checked.apis;
         models = outcome.models;
+        placement = items_checked.placement;
+        checked_apis = true;
     }
     sort_for_output(&mut diagnostics);
+    if checked_apis && !options.cluster_given {
+        // after sorting: the note closes the report
+        diagnostics.push(cluster_note());
+    }
     Checked {
         source,
         diagnostics,
         apis,
         models,
+        cluster_source: None,
+        cluster: options.cluster.clone(),
+        placement,
     }
 }
 
@@ -205,16 +241,38 @@ fn head_line(node: &Node, source: &SourceFile) -> std::ops::Range<usize> {
     start..end
 }
 
+/// The note of a check without `--cluster`.
+fn cluster_note() -> Diagnostic {
+    Diagnostic::run_note(
+        codes::CLUSTER_CHECKS_SKIPPED,
+        "cluster checks not run: compute.node_groups, whether each request fits the cluster's instance types, GPU/Inferentia availability, placement and cost need the cluster configuration",
+    )
+    .help("pass Cortex's cluster configuration with --cluster cluster.yaml")
+}
+
+/// What checking the API items found.
+#[derive(Default)]
+struct ItemsChecked {
+    apis: Vec<ApiConfig>,
+    sources: Vec<ModelSource>,
+    diagnostics: Vec<Diagnostic>,
+    placement: Option<Vec<ApiPlacement>>,
+}
+
 fn check_items(
     items: &[Node],
     project_dir: &Path,
-) -> (Vec<ApiConfig>, Vec<ModelSource>, Vec<Diagnostic>) {
+    cluster: Option<&ClusterConfig>,
+) -> ItemsChecked {
     let mut diagnostics = rules::duplicate_names(items);
     let checker = match SchemaChecker::new() {
         Ok(c) => c,
         Err(why) => {
             diagnostics.push(Diagnostic::error(codes::INTERNAL, why));
-            return (Vec::new(), Vec::new(), diagnostics);
+            return ItemsChecked {
+                diagnostics,
+                ..ItemsChecked::default()
+            };
         }
     };
     let mut decoded: Vec<(ApiConfig, &Node)> = Vec::new();
@@ -235,6 +293,15 @@ fn check_items(
         })
         .collect();
     diagnostics.extend(rules::run(&contexts));
+    if let Some(cluster) = cluster {
+        diagnostics.extend(fit::run(&contexts, cluster));
+    }
+    let placement = cluster.map(|cluster| {
+        contexts
+            .iter()
+            .map(|api| placement::of_api(api, cluster))
+            .collect()
+    });
     // an API whose models section has errors is not listed: its paths
     // may be exactly what is wrong
     let broken: BTreeSet<&str> = diagnostics
@@ -248,11 +315,12 @@ fn check_items(
         .flat_map(sources::of_api)
         .collect();
     drop(contexts);
-    (
-        decoded.into_iter().map(|(c, _)| c).collect(),
+    ItemsChecked {
+        apis: decoded.into_iter().map(|(c, _)| c).collect(),
         sources,
         diagnostics,
-    )
+        placement,
+    }
 }
 
 /// Schema-checks one item and decodes it (after repairing what the schema

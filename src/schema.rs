@@ -19,10 +19,16 @@ use crate::yaml::Node;
 /// The JSON Schema for a whole cortex.yaml, as committed in
 /// `schemas/cortex.schema.json`.
 pub fn generate() -> Json {
+    generate_for::<CortexFile>()
+}
+
+/// The JSON Schema of another document type (the cluster file), with the
+/// same settings as cortex.yaml's.
+pub fn generate_for<T: schemars::JsonSchema>() -> Json {
     let schema = schemars::generate::SchemaSettings::draft2020_12()
         .with_transform(int64_bounds)
         .into_generator()
-        .into_root_schema_for::<CortexFile>();
+        .into_root_schema_for::<T>();
     serde_json::to_value(schema).unwrap_or(Json::Null)
 }
 
@@ -79,6 +85,8 @@ pub fn display_path(path: &[Seg]) -> String {
 pub struct SchemaChecker {
     schema: Json,
     validator: Validator,
+    /// How messages name the checked document: "an API" / "the API".
+    root: (&'static str, &'static str),
 }
 
 /// What schema validation found in one API.
@@ -126,7 +134,25 @@ impl SchemaChecker {
         let validator = jsonschema::options()
             .build(&schema)
             .map_err(|e| format!("the built-in schema does not compile: {e}"))?;
-        Ok(Self { schema, validator })
+        Ok(Self {
+            schema,
+            validator,
+            root: ("an API", "the API"),
+        })
+    }
+
+    /// A checker for a whole document of type `T` (the cluster file): the
+    /// same error mapping as for an API, on `T`'s root schema.
+    pub fn for_document<T: schemars::JsonSchema>() -> Result<Self, String> {
+        let schema = generate_for::<T>();
+        let validator = jsonschema::options()
+            .build(&schema)
+            .map_err(|e| format!("the built-in schema does not compile: {e}"))?;
+        Ok(Self {
+            schema,
+            validator,
+            root: ("the cluster configuration", "the cluster configuration"),
+        })
     }
 
     /// Checks one API item; `api` names it in the diagnostics.
@@ -205,7 +231,7 @@ impl SchemaChecker {
                     let mut key_path = path.clone();
                     key_path.push(Seg::Key(key.clone()));
                     let where_ = if field.is_empty() {
-                        "an API".to_owned()
+                        self.root.0.to_owned()
                     } else {
                         format!("`{field}`")
                     };
@@ -227,7 +253,7 @@ impl SchemaChecker {
                 let mut d = Diagnostic::error(
                     codes::MISSING_FIELD,
                     if field.is_empty() {
-                        format!("the API is missing the required field `{property}`")
+                        format!("{} is missing the required field `{property}`", self.root.1)
                     } else {
                         format!("`{field}` is missing the required field `{property}`")
                     },

@@ -46,9 +46,12 @@ fn valid_file_exits_zero_with_empty_json_report() {
     let report = json_report(&out);
     assert_eq!(report["version"], 1);
     assert_eq!(report["ok"], true);
-    // the one warning says the models were not checked
-    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(1));
+    // the one warning says the models were not checked, the note that the
+    // cluster checks were not run (no --cluster)
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(2));
     assert_eq!(report["diagnostics"][0]["code"], "TFC3000");
+    assert_eq!(report["diagnostics"][1]["code"], "TFC6000");
+    assert_eq!(report["diagnostics"][1]["severity"], "note");
     let human = cortex_tfc(&["check", "cortex.yaml", "--offline"], &dir);
     assert_eq!(human.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&human.stderr).contains("ok with 1 warning (1 API checked)"));
@@ -110,13 +113,20 @@ fn ten_different_mistakes_are_all_reported_with_positions() {
         ("TFC2031", 18, 19),
         ("TFC2030", 20, 13),
         ("TFC2036", 22, 15),
+        // the note about the cluster checks speaks of the run, not a line
+        ("TFC6000", 0, 0),
     ];
     let expected: Vec<(String, u64, u64)> = expected
         .iter()
         .map(|(c, l, col)| (c.to_string(), *l, *col))
         .collect();
     assert_eq!(found, expected);
-    for d in report["diagnostics"].as_array().into_iter().flatten() {
+    for d in report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["severity"] != "note")
+    {
         assert_eq!(d["api"], "iris");
         assert_eq!(d["file"], "cortex.yaml");
         assert!(d["help"].is_string() && d["path"].is_string(), "{d}");
@@ -318,7 +328,7 @@ fn readme_example_builds_from_the_example_store() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = include_str!("../README.md");
     assert!(readme.contains(
-        "cargo run --release -- build examples/iris/cortex.yaml --store examples/store\n"
+        "cargo run --release -- build examples/iris/cortex.yaml --cluster examples/cluster.yaml --store examples/store\n"
     ));
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("readme-example-bundle");
     let _ = std::fs::remove_dir_all(&out_dir);
@@ -327,6 +337,8 @@ fn readme_example_builds_from_the_example_store() {
         &[
             "build",
             "examples/iris/cortex.yaml",
+            "--cluster",
+            "examples/cluster.yaml",
             "--store",
             "examples/store",
             "-o",
@@ -342,10 +354,16 @@ fn readme_example_builds_from_the_example_store() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(
-        json_report(&out)["diagnostics"].as_array().map(Vec::len),
-        Some(0)
-    );
+    let report = json_report(&out);
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(0));
+    // both example APIs fit the example cluster
+    for api in report["placement"].as_array().into_iter().flatten() {
+        assert!(
+            api["node_groups"].as_array().is_some_and(|g| !g.is_empty()),
+            "{api}"
+        );
+    }
+    assert_eq!(report["placement"].as_array().map(Vec::len), Some(2));
     for file in [
         "bundle.json",
         "apis/iris-classifier/spec.json",
