@@ -373,3 +373,162 @@ fn readme_example_builds_from_the_example_store() {
         assert!(out_dir.join(file).is_file(), "{file}");
     }
 }
+
+const CLUSTER: &str =
+    "region: us-west-2\nnode_groups:\n  - name: cpu\n    instance_type: m5.large\n";
+
+/// `--cluster` names a file like cortex.yaml does: missing is a usage error
+/// (exit 2), and `--bucket` needs `--cluster` and a name Cortex accepts.
+#[test]
+fn cluster_flags_usage_errors_exit_two() {
+    let dir = project("cluster-usage", VALID.as_bytes());
+    std::fs::write(dir.join("cluster.yaml"), CLUSTER).expect("cluster");
+    let missing = cortex_tfc(
+        &[
+            "check",
+            "cortex.yaml",
+            "--offline",
+            "--cluster",
+            "nope.yaml",
+        ],
+        &dir,
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.yaml"));
+    let bucket_alone = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--bucket", "b"],
+        &dir,
+    );
+    assert_eq!(bucket_alone.status.code(), Some(2));
+    let bad_bucket = cortex_tfc(
+        &[
+            "check",
+            "cortex.yaml",
+            "--offline",
+            "--cluster",
+            "cluster.yaml",
+            "--bucket",
+            "Bad_Bucket",
+        ],
+        &dir,
+    );
+    assert_eq!(bad_bucket.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_bucket.stderr).contains("--bucket `Bad_Bucket`"));
+}
+
+/// With `--cluster`: no note, a `placement` field, and cluster.yaml's own
+/// diagnostics name that file with a position.
+#[test]
+fn cluster_json_has_placement_and_names_the_cluster_file() {
+    let dir = project("cluster-json", VALID.as_bytes());
+    std::fs::write(
+        dir.join("cluster.yaml"),
+        format!("{CLUSTER}    max_instance: 3\n"),
+    )
+    .expect("cluster");
+    let out = cortex_tfc(
+        &[
+            "check",
+            "cortex.yaml",
+            "--offline",
+            "--cluster",
+            "cluster.yaml",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_report(&out);
+    let codes: Vec<(&str, &str, u64)> = report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or(""),
+                d["file"].as_str().unwrap_or(""),
+                d["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("TFC3000", "cortex.yaml", 7),
+            ("TFC1001", "cluster.yaml", 5)
+        ]
+    );
+    // the cluster file has an error: no placement on a cluster Cortex would not create
+    assert!(report["placement"].is_null());
+    std::fs::write(dir.join("cluster.yaml"), CLUSTER).expect("cluster");
+    let out = cortex_tfc(
+        &[
+            "check",
+            "cortex.yaml",
+            "--offline",
+            "--cluster",
+            "cluster.yaml",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    let report = json_report(&out);
+    // m5.large us-west-2: 1280m allocatable / 200m = 6 replicas per instance;
+    // 100 replicas (default max) → 17 instances × $0.096 = $1.632
+    let group = &report["placement"][0]["node_groups"][0];
+    assert_eq!(group["eks_name"], "cx-wd-cpu");
+    assert_eq!(group["replicas_per_instance"], 6);
+    assert_eq!(group["instances_at_max_replicas"], 17);
+    assert_eq!(group["usd_per_hour_at_max_replicas"], 1.632);
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().all(|d| d["code"] != "TFC6000"))
+    );
+}
+
+/// `--bucket` fills in the bucket Cortex would derive from the account.
+#[test]
+fn bucket_flag_reaches_bundle_json() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bucket-flag-bundle");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let cluster_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bucket-flag-cluster");
+    std::fs::create_dir_all(&cluster_dir).expect("dir");
+    let cluster = std::fs::read_to_string(root.join("examples/cluster.yaml"))
+        .expect("example")
+        .replace("bucket: cortex-examples-models\n", "");
+    let cluster_path = cluster_dir.join("cluster.yaml");
+    std::fs::write(&cluster_path, cluster).expect("cluster");
+    let out = cortex_tfc(
+        &[
+            "build",
+            "examples/iris/cortex.yaml",
+            "--cluster",
+            &cluster_path.to_string_lossy(),
+            "--bucket",
+            "my-models",
+            "--store",
+            "examples/store",
+            "-o",
+            &out_dir.to_string_lossy(),
+        ],
+        root,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("bundle.json")).expect("bundle.json"))
+            .expect("JSON");
+    assert_eq!(manifest["cluster"]["bucket"], "my-models");
+    assert_eq!(
+        manifest["cluster"]["node_groups"][1]["eks_name"],
+        "cx-ws-cpu-spot"
+    );
+}

@@ -10,7 +10,6 @@
 //! in [`RULES`] and give it a unit test asserting its code and span.
 
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -585,18 +584,34 @@ fn cidrs(ctx: &ClusterCtx<'_>) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// As `net.ParseCIDR` of Go 1.14 (Cortex 0.34's toolchain,
+/// images/operator/Dockerfile:1): an IPv4 part may have leading zeros
+/// (`010.0.0.0` is 10.0.0.0), so may the prefix length.
 pub fn is_cidr(text: &str) -> bool {
     let Some((ip, bits)) = text.split_once('/') else {
         return false;
     };
-    let Ok(ip) = ip.parse::<IpAddr>() else {
+    let max = if is_go_ipv4(ip) {
+        32
+    } else if ip.parse::<std::net::Ipv6Addr>().is_ok() {
+        128
+    } else {
         return false;
     };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
     !bits.is_empty()
-        && bits.len() <= 3
         && bits.bytes().all(|b| b.is_ascii_digit())
         && bits.parse::<u32>().is_ok_and(|b| b <= max)
+}
+
+/// Four decimal parts of at most 255, leading zeros allowed.
+fn is_go_ipv4(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= 255)
+        })
 }
 
 /// cluster_config.go:58
@@ -898,6 +913,12 @@ mod tests {
     fn cidrs_are_parsed_as_go_does() {
         assert!(is_cidr("10.0.0.0/16") && is_cidr("0.0.0.0/0") && is_cidr("2001:db8::/32"));
         assert!(!is_cidr("10.0.0.0") && !is_cidr("10.0.0.0/33") && !is_cidr("10.0.0/8"));
+        // Go 1.14's parser, run offline: leading zeros are decimal
+        assert!(
+            is_cidr("010.0.0.0/8") && is_cidr("10.0.0.0/0008") && is_cidr("::ffff:10.0.0.0/104")
+        );
+        assert!(!is_cidr("10.0.0.0/+8") && !is_cidr("10.0.0.0/") && !is_cidr(" 10.0.0.0/8"));
+        assert!(!is_cidr("2001:db8::/129") && !is_cidr("256.0.0.0/8"));
         let text = format!(
             "vpc_cidr: 10.0.0.0/40\napi_load_balancer_cidr_white_list: [0.0.0.0/0, nope]\n{OK}"
         );
@@ -923,6 +944,18 @@ mod tests {
                 ("TFC6018", "other".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn subnets_exclude_zones_and_nat_gateways() {
+        let text = format!(
+            "availability_zones: [us-west-2a, us-west-2b]\nsubnets:\n  - availability_zone: us-west-2a\n    subnet_id: subnet-1\n  - availability_zone: us-west-2b\n    subnet_id: subnet-2\nnat_gateway: single\n{OK}"
+        );
+        let diags = found(&text);
+        assert_eq!(diags.len(), 2);
+        assert_eq!(diags[0].0, "TFC6019");
+        assert!(diags[0].1.starts_with("- availability_zone: us-west-2a"));
+        assert_eq!(diags[1], ("TFC6019", "single".to_owned()));
     }
 
     #[test]

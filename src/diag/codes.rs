@@ -617,7 +617,8 @@ replaces that figure with the smallest memory capacity the running nodes
 report, which is less than the nominal memory, and never raises it again
 (pkg/operator/operator/memory_capacity.go:103-154). A request that fits
 with little room can then be refused by `cortex deploy` with an unchanged
-cortex.yaml. The diagnostic shows the margin.";
+cortex.yaml. cortex-tfc warns when less than 7% of the node's nominal memory
+would be left (a heuristic); the diagnostic shows the margin.";
 
     INTERNAL = "TFC9001", "internal error",
 "cortex-tfc hit a bug while checking this input. Please report it with the
