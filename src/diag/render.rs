@@ -143,7 +143,11 @@ fn to_codespan(d: &Diagnostic, with_labels: bool) -> cs::Diagnostic<()> {
 fn summary(report: &Report<'_>) -> String {
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = report.diagnostics.iter().filter(|d| d.is_warning()).count();
-    let name = report.source.map_or("input", |s| s.name());
+    let name = match (report.source, report.cluster) {
+        (Some(config), Some(cluster)) => format!("{} with {}", config.name(), cluster.name()),
+        (Some(config), None) => config.name().to_owned(),
+        _ => "input".to_owned(),
+    };
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("{n} {word}")
