@@ -31,7 +31,7 @@ pub fn write_bundle(checked: &Checked, out: &Path) -> Result<usize, Box<Diagnost
         || checked.source.name().to_owned(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let bundle =
+    let mut bundle =
         emit::render(&plans(checked), &source_name, checked.source.text()).map_err(|why| {
             Box::new(
                 Diagnostic::error(
@@ -42,6 +42,7 @@ pub fn write_bundle(checked: &Checked, out: &Path) -> Result<usize, Box<Diagnost
                 .help("please report this with the input that triggers it"),
             )
         })?;
+    add_cluster(&mut bundle, checked);
     let files = bundle.files.len();
     emit::write(&bundle, out).map_err(|e| {
         Box::new(match e {
@@ -60,4 +61,29 @@ pub fn write_bundle(checked: &Checked, out: &Path) -> Result<usize, Box<Diagnost
         })
     })?;
     Ok(files)
+}
+
+/// With `--cluster`, bundle.json also records the cluster (name, region,
+/// bucket, namespaces, node groups with their EKS names, image overrides)
+/// and each API's placement and cost, as `--format json` shows them.
+fn add_cluster(bundle: &mut emit::Bundle, checked: &Checked) {
+    let Some(cluster) = &checked.cluster else {
+        return;
+    };
+    let Some(bytes) = bundle.files.get_mut("bundle.json") else {
+        return;
+    };
+    let Ok(serde_json::Value::Object(mut manifest)) = serde_json::from_slice(bytes) else {
+        return;
+    };
+    let to_json = |v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
+    manifest.insert("cluster".to_owned(), to_json(cluster));
+    manifest.insert(
+        "placement".to_owned(),
+        serde_json::to_value(&checked.placement).unwrap_or(serde_json::Value::Null),
+    );
+    if let Ok(mut text) = serde_json::to_vec_pretty(&manifest) {
+        text.push(b'\n');
+        *bytes = text;
+    }
 }

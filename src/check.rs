@@ -9,11 +9,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::cluster::placement::{self, ApiPlacement};
+use crate::cluster::{ClusterConfig, LoadedCluster, fit};
 use crate::config::ApiConfig;
 use crate::diag::{Diagnostic, codes, sort_for_output};
 use crate::load::{LoadError, load};
 use crate::models::{self, ListOptions, Model, ModelSource, sources};
-use crate::rules::project_files::{self, ProjectFiles};
 use crate::rules::{self, ApiCtx, scope};
 use crate::schema::{SchemaChecker, repair};
 use crate::source::SourceFile;
@@ -30,6 +31,12 @@ pub struct Checked {
     pub apis: Vec<ApiConfig>,
     /// Models found valid in the store, by API.
     pub models: Vec<Model>,
+    /// The cluster file (`--cluster`), for rendering its diagnostics.
+    pub cluster_source: Option<SourceFile>,
+    /// The cluster configuration, when `--cluster` named one that decoded.
+    pub cluster: Option<ClusterConfig>,
+    /// Where each API can run and what it costs (with a cluster).
+    pub placement: Option<Vec<ApiPlacement>>,
 }
 
 impl Checked {
@@ -40,6 +47,13 @@ impl Checked {
     /// Something could not be checked (the store failed): exit code 3.
     pub fn is_incomplete(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_could_not_check)
+    }
+
+    /// Adds the checked cluster file: its diagnostics join the report.
+    pub fn add_cluster_file(&mut self, loaded: LoadedCluster) {
+        self.diagnostics.extend(loaded.diagnostics);
+        sort_for_output(&mut self.diagnostics);
+        self.cluster_source = Some(loaded.source);
     }
 }
 
@@ -59,6 +73,11 @@ pub struct CheckOptions {
     pub models: ModelCheck,
     /// Listings in flight at once.
     pub concurrency: usize,
+    /// The cluster (`--cluster`): its deploy checks run, and placement is
+    /// computed. `None`: a note says which checks were left out.
+    pub cluster: Option<ClusterConfig>,
+    /// A cluster file was given, even if it did not decode: no note then.
+    pub cluster_given: bool,
 }
 
 impl Default for CheckOptions {
@@ -66,6 +85,8 @@ impl Default for CheckOptions {
         Self {
             models: ModelCheck::Offline,
             concurrency: DEFAULT_CONCURRENCY,
+            cluster: None,
+            cluster_given: false,
         }
     }
 }
@@ -100,6 +121,9 @@ pub fn check_file(
                 diagnostics: vec![d],
                 apis: Vec::new(),
                 models: Vec::new(),
+                cluster_source: None,
+                cluster: options.cluster.clone(),
+                placement: None,
             })
         }
     }
@@ -112,25 +136,32 @@ pub fn check_source(source: SourceFile, project_dir: &Path, options: &CheckOptio
     let mut diagnostics = parsed.diagnostics;
     let mut apis = Vec::new();
     let mut models = Vec::new();
+    let mut placement = None;
+    let mut checked_apis = false;
     if let Some(items) = api_items(parsed.root.as_ref(), &source, &mut diagnostics) {
-        let config_name = Path::new(source.name())
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let (decoded, sources, found) = check_items(items, project_dir, &config_name);
-        diagnostics.extend(found);
+        let items_checked = check_items(items, project_dir, options.cluster.as_ref());
+        diagnostics.extend(items_checked.diagnostics);
         attribute_to_apis(&mut diagnostics, items);
-        let outcome = check_models(&sources, options, local);
+        let outcome = check_models(&items_checked.sources, options, local);
         diagnostics.extend(outcome.diagnostics);
-        apis = decoded;
+        apis = items_checked.apis;
         models = outcome.models;
+        placement = items_checked.placement;
+        checked_apis = true;
     }
     sort_for_output(&mut diagnostics);
+    if checked_apis && !options.cluster_given {
+        // after sorting: the note closes the report
+        diagnostics.push(cluster_note());
+    }
     Checked {
         source,
         diagnostics,
         apis,
         models,
+        cluster_source: None,
+        cluster: options.cluster.clone(),
+        placement,
     }
 }
 
@@ -210,17 +241,38 @@ fn head_line(node: &Node, source: &SourceFile) -> std::ops::Range<usize> {
     start..end
 }
 
+/// The note of a check without `--cluster`.
+fn cluster_note() -> Diagnostic {
+    Diagnostic::run_note(
+        codes::CLUSTER_CHECKS_SKIPPED,
+        "cluster checks not run: compute.node_groups, whether each request fits the cluster's instance types, GPU/Inferentia availability, placement and cost need the cluster configuration",
+    )
+    .help("pass Cortex's cluster configuration with --cluster cluster.yaml")
+}
+
+/// What checking the API items found.
+#[derive(Default)]
+struct ItemsChecked {
+    apis: Vec<ApiConfig>,
+    sources: Vec<ModelSource>,
+    diagnostics: Vec<Diagnostic>,
+    placement: Option<Vec<ApiPlacement>>,
+}
+
 fn check_items(
     items: &[Node],
     project_dir: &Path,
-    config_name: &str,
-) -> (Vec<ApiConfig>, Vec<ModelSource>, Vec<Diagnostic>) {
+    cluster: Option<&ClusterConfig>,
+) -> ItemsChecked {
     let mut diagnostics = rules::duplicate_names(items);
     let checker = match SchemaChecker::new() {
         Ok(c) => c,
         Err(why) => {
             diagnostics.push(Diagnostic::error(codes::INTERNAL, why));
-            return (Vec::new(), Vec::new(), diagnostics);
+            return ItemsChecked {
+                diagnostics,
+                ..ItemsChecked::default()
+            };
         }
     };
     let mut decoded: Vec<(ApiConfig, &Node)> = Vec::new();
@@ -231,12 +283,6 @@ fn check_items(
             decoded.push((config, item));
         }
     }
-    // what `cortex deploy` would upload, walked once for every API
-    let project = if decoded.is_empty() {
-        ProjectFiles::default()
-    } else {
-        project_files::collect(project_dir, config_name)
-    };
     let contexts: Vec<ApiCtx<'_>> = decoded
         .iter()
         .map(|(config, node)| ApiCtx {
@@ -244,10 +290,18 @@ fn check_items(
             config,
             node,
             project_dir,
-            project: &project,
         })
         .collect();
     diagnostics.extend(rules::run(&contexts));
+    if let Some(cluster) = cluster {
+        diagnostics.extend(fit::run(&contexts, cluster));
+    }
+    let placement = cluster.map(|cluster| {
+        contexts
+            .iter()
+            .map(|api| placement::of_api(api, cluster))
+            .collect()
+    });
     // an API whose models section has errors is not listed: its paths
     // may be exactly what is wrong
     let broken: BTreeSet<&str> = diagnostics
@@ -261,11 +315,12 @@ fn check_items(
         .flat_map(sources::of_api)
         .collect();
     drop(contexts);
-    (
-        decoded.into_iter().map(|(c, _)| c).collect(),
+    ItemsChecked {
+        apis: decoded.into_iter().map(|(c, _)| c).collect(),
         sources,
         diagnostics,
-    )
+        placement,
+    }
 }
 
 /// Schema-checks one item and decodes it (after repairing what the schema
@@ -280,16 +335,8 @@ fn check_item(checker: &SchemaChecker, item: &Node) -> (Option<ApiConfig>, Vec<D
     repair(&mut json, &report.repairs);
     let schema_failed = !report.diagnostics.is_empty();
     let mut diagnostics = report.diagnostics;
-    // serde decodes a JSON value recursively: the free-form `config`, legal
-    // thousands of levels deep, is moved into place instead
-    let free_form = take_handler_config(&mut json);
     match serde_json::from_value::<ApiConfig>(json) {
-        Ok(mut config) => {
-            if free_form.is_some() {
-                config.handler.config = free_form;
-            }
-            return (Some(config), diagnostics);
-        }
+        Ok(config) => return (Some(config), diagnostics),
         // a required field failed the schema: already reported
         Err(_) if schema_failed => {}
         Err(e) => diagnostics.push(
@@ -302,24 +349,6 @@ fn check_item(checker: &SchemaChecker, item: &Node) -> (Option<ApiConfig>, Vec<D
         ),
     }
     (None, diagnostics)
-}
-
-/// Takes `handler.config` out of an API's JSON when it is a mapping,
-/// leaving an empty one to decode.
-fn take_handler_config(
-    json: &mut serde_json::Value,
-) -> Option<serde_json::Map<String, serde_json::Value>> {
-    let slot = json.get_mut("handler")?.get_mut("config")?;
-    match slot.take() {
-        serde_json::Value::Object(map) => {
-            *slot = serde_json::Value::Object(serde_json::Map::new());
-            Some(map)
-        }
-        other => {
-            *slot = other;
-            None
-        }
-    }
 }
 
 fn touches_models(d: &Diagnostic) -> bool {

@@ -36,6 +36,8 @@ pub struct CheckArgs {
     /// Path to cortex.yaml.
     pub config: PathBuf,
     #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -48,6 +50,8 @@ pub struct BuildArgs {
     /// Output directory; replaced atomically, and only if it is a bundle or empty.
     #[arg(short, long, value_name = "DIR", default_value = "cortex-bundle")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -62,6 +66,20 @@ pub struct InspectArgs {
     pub store: StoreArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The cluster the APIs are deployed to.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// Cortex 0.34 cluster configuration (cluster.yaml): checks it, and runs
+    /// the deploy checks that need it (node groups, instance fit), with
+    /// placement and cost per API.
+    #[arg(long, value_name = "CLUSTER_YAML")]
+    pub cluster: Option<PathBuf>,
+    /// The cluster's S3 bucket, when cluster.yaml leaves it to Cortex (which
+    /// derives it from the AWS account id; cortex-tfc never guesses it).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub bucket: Option<String>,
 }
 
 /// Where models are checked: real S3 by default (standard AWS chain).

@@ -6,9 +6,10 @@ use std::io::IsTerminal;
 use crate::build;
 use crate::check::{CheckOptions, Checked, Failure, ModelCheck, check_file};
 use crate::cli::{
-    BuildArgs, CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, ExplainArgs, InspectArgs,
-    OutputArgs, StoreArgs,
+    BuildArgs, CheckArgs, Cli, ClusterArgs, ColorChoice, Command, CompletionsArgs, ExplainArgs,
+    InspectArgs, OutputArgs, StoreArgs,
 };
+use crate::cluster;
 use crate::diag::Diagnostic;
 use crate::diag::codes::{self, REGISTRY};
 use crate::diag::render::{Format, Rendered, Report, render};
@@ -48,9 +49,56 @@ pub fn run(cli: Cli) -> Outcome {
     }
 }
 
+/// Checks cortex.yaml, and with `--cluster` the cluster file first (a
+/// missing cluster file is a usage error, like a missing cortex.yaml).
+fn check_with_cluster(
+    config: &std::path::Path,
+    cluster_args: &ClusterArgs,
+    store: &StoreArgs,
+) -> Result<Checked, Failure> {
+    let mut options = check_options(store);
+    let loaded = match &cluster_args.cluster {
+        Some(path) => {
+            let mut loaded = cluster::check_file(path, &path.display().to_string())?;
+            if let (Some(config), Some(bucket)) = (loaded.config.as_mut(), &cluster_args.bucket) {
+                config.bucket = Some(bucket.clone());
+            }
+            // the deploy checks assume a cluster Cortex would have created
+            let cluster_ok = !loaded.diagnostics.iter().any(Diagnostic::is_error);
+            options.cluster = loaded.config.clone().filter(|_| cluster_ok);
+            options.cluster_given = true;
+            Some(loaded)
+        }
+        None => None,
+    };
+    let mut checked = check_file(config, &config.display().to_string(), &options)?;
+    if let Some(loaded) = loaded {
+        checked.add_cluster_file(loaded);
+    }
+    Ok(checked)
+}
+
+/// `--bucket` must be a name Cortex accepts for `bucket`.
+fn bad_bucket_flag(cluster_args: &ClusterArgs) -> Option<Outcome> {
+    let bucket = cluster_args.bucket.as_deref()?;
+    if cluster::rules::strict_s3(bucket) {
+        return None;
+    }
+    Some(Outcome {
+        output: Rendered {
+            stdout: Vec::new(),
+            stderr: format!("error: --bucket `{bucket}` is not a bucket name Cortex accepts (lower-case letters, digits and single dashes)\n").into_bytes(),
+        },
+        exit: ExitCode::Usage,
+        checked: None,
+    })
+}
+
 fn check(args: &CheckArgs) -> Outcome {
-    let shown = args.config.display().to_string();
-    match check_file(&args.config, &shown, &check_options(&args.store)) {
+    if let Some(usage) = bad_bucket_flag(&args.cluster) {
+        return usage;
+    }
+    match check_with_cluster(&args.config, &args.cluster, &args.store) {
         Ok(checked) => {
             let subject = match checked.apis.len() {
                 1 => "1 API checked".to_owned(),
@@ -58,8 +106,10 @@ fn check(args: &CheckArgs) -> Outcome {
             };
             let report = Report {
                 source: Some(&checked.source),
+                cluster: checked.cluster_source.as_ref(),
                 diagnostics: &checked.diagnostics,
                 summary_subject: subject,
+                placement: checked.placement.as_deref(),
             };
             let exit = exit_code(&checked, &args.output);
             let output = render(args.output.format, &report, use_color(&args.output));
@@ -85,8 +135,10 @@ fn build(args: &BuildArgs) -> Outcome {
             checked: None,
         };
     }
-    let shown = args.config.display().to_string();
-    let mut checked = match check_file(&args.config, &shown, &check_options(&args.store)) {
+    if let Some(usage) = bad_bucket_flag(&args.cluster) {
+        return usage;
+    }
+    let mut checked = match check_with_cluster(&args.config, &args.cluster, &args.store) {
         Ok(checked) => checked,
         Err(Failure::NotFound(d)) => return failure(*d, &args.output, ExitCode::Usage),
         Err(Failure::Io(d)) => return failure(*d, &args.output, ExitCode::CouldNotFinish),
@@ -95,7 +147,8 @@ fn build(args: &BuildArgs) -> Outcome {
         1 => "1 API checked".to_owned(),
         n => format!("{n} APIs checked"),
     };
-    let denied = args.output.deny_warnings && checked.diagnostics.iter().any(|d| !d.is_error());
+    let denied =
+        args.output.deny_warnings && checked.diagnostics.iter().any(Diagnostic::is_warning);
     if !checked.has_errors() && !denied {
         match build::write_bundle(&checked, &args.out) {
             Ok(files) => {
@@ -106,8 +159,10 @@ fn build(args: &BuildArgs) -> Outcome {
     }
     let report = Report {
         source: Some(&checked.source),
+        cluster: checked.cluster_source.as_ref(),
         diagnostics: &checked.diagnostics,
         summary_subject: summary,
+        placement: checked.placement.as_deref(),
     };
     let output = render(args.output.format, &report, use_color(&args.output));
     Outcome {
@@ -195,7 +250,7 @@ fn inspect(args: &InspectArgs) -> Outcome {
 }
 
 fn exit_code(checked: &crate::check::Checked, output: &OutputArgs) -> ExitCode {
-    let warnings = checked.diagnostics.iter().any(|d| !d.is_error());
+    let warnings = checked.diagnostics.iter().any(Diagnostic::is_warning);
     if checked
         .diagnostics
         .iter()
@@ -223,6 +278,7 @@ fn check_options(store: &StoreArgs) -> CheckOptions {
         models,
         concurrency: usize::try_from(store.concurrency)
             .unwrap_or(crate::check::DEFAULT_CONCURRENCY),
+        ..CheckOptions::default()
     }
 }
 
@@ -232,6 +288,7 @@ fn failure(diagnostic: Diagnostic, output: &OutputArgs, exit: ExitCode) -> Outco
         source: None,
         diagnostics: &diagnostics,
         summary_subject: String::new(),
+        ..Report::default()
     };
     Outcome {
         output: render(output.format, &report, use_color(output)),

@@ -9,6 +9,7 @@
 pub mod build;
 pub mod check;
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod diag;

@@ -46,9 +46,12 @@ fn valid_file_exits_zero_with_empty_json_report() {
     let report = json_report(&out);
     assert_eq!(report["version"], 1);
     assert_eq!(report["ok"], true);
-    // the one warning says the models were not checked
-    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(1));
+    // the one warning says the models were not checked, the note that the
+    // cluster checks were not run (no --cluster)
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(2));
     assert_eq!(report["diagnostics"][0]["code"], "TFC3000");
+    assert_eq!(report["diagnostics"][1]["code"], "TFC6000");
+    assert_eq!(report["diagnostics"][1]["severity"], "note");
     let human = cortex_tfc(&["check", "cortex.yaml", "--offline"], &dir);
     assert_eq!(human.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&human.stderr).contains("ok with 1 warning (1 API checked)"));
@@ -110,13 +113,20 @@ fn ten_different_mistakes_are_all_reported_with_positions() {
         ("TFC2031", 18, 19),
         ("TFC2030", 20, 13),
         ("TFC2036", 22, 15),
+        // the note about the cluster checks speaks of the run, not a line
+        ("TFC6000", 0, 0),
     ];
     let expected: Vec<(String, u64, u64)> = expected
         .iter()
         .map(|(c, l, col)| (c.to_string(), *l, *col))
         .collect();
     assert_eq!(found, expected);
-    for d in report["diagnostics"].as_array().into_iter().flatten() {
+    for d in report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["severity"] != "note")
+    {
         assert_eq!(d["api"], "iris");
         assert_eq!(d["file"], "cortex.yaml");
         assert!(d["help"].is_string() && d["path"].is_string(), "{d}");
@@ -318,7 +328,7 @@ fn readme_example_builds_from_the_example_store() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = include_str!("../README.md");
     assert!(readme.contains(
-        "cargo run --release -- build examples/iris/cortex.yaml --store examples/store\n"
+        "cargo run --release -- build examples/iris/cortex.yaml --cluster examples/cluster.yaml --store examples/store\n"
     ));
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("readme-example-bundle");
     let _ = std::fs::remove_dir_all(&out_dir);
@@ -327,6 +337,8 @@ fn readme_example_builds_from_the_example_store() {
         &[
             "build",
             "examples/iris/cortex.yaml",
+            "--cluster",
+            "examples/cluster.yaml",
             "--store",
             "examples/store",
             "-o",
@@ -342,10 +354,16 @@ fn readme_example_builds_from_the_example_store() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(
-        json_report(&out)["diagnostics"].as_array().map(Vec::len),
-        Some(0)
-    );
+    let report = json_report(&out);
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(0));
+    // both example APIs fit the example cluster
+    for api in report["placement"].as_array().into_iter().flatten() {
+        assert!(
+            api["node_groups"].as_array().is_some_and(|g| !g.is_empty()),
+            "{api}"
+        );
+    }
+    assert_eq!(report["placement"].as_array().map(Vec::len), Some(2));
     for file in [
         "bundle.json",
         "apis/iris-classifier/spec.json",
@@ -354,4 +372,163 @@ fn readme_example_builds_from_the_example_store() {
     ] {
         assert!(out_dir.join(file).is_file(), "{file}");
     }
+}
+
+const CLUSTER: &str =
+    "region: us-west-2\nnode_groups:\n  - name: cpu\n    instance_type: m5.large\n";
+
+/// `--cluster` names a file like cortex.yaml does: missing is a usage error
+/// (exit 2), and `--bucket` needs `--cluster` and a name Cortex accepts.
+#[test]
+fn cluster_flags_usage_errors_exit_two() {
+    let dir = project("cluster-usage", VALID.as_bytes());
+    std::fs::write(dir.join("cluster.yaml"), CLUSTER).expect("cluster");
+    let missing = cortex_tfc(
+        &[
+            "check",
+            "cortex.yaml",
+            "--offline",
+            "--cluster",
+            "nope.yaml",
+        ],
+        &dir,
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.yaml"));
+    let bucket_alone = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--bucket", "b"],
+        &dir,
+    );
+    assert_eq!(bucket_alone.status.code(), Some(2));
+    let bad_bucket = cortex_tfc(
+        &[
+            "check",
+            "cortex.yaml",
+            "--offline",
+            "--cluster",
+            "cluster.yaml",
+            "--bucket",
+            "Bad_Bucket",
+        ],
+        &dir,
+    );
+    assert_eq!(bad_bucket.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_bucket.stderr).contains("--bucket `Bad_Bucket`"));
+}
+
+/// With `--cluster`: no note, a `placement` field, and cluster.yaml's own
+/// diagnostics name that file with a position.
+#[test]
+fn cluster_json_has_placement_and_names_the_cluster_file() {
+    let dir = project("cluster-json", VALID.as_bytes());
+    std::fs::write(
+        dir.join("cluster.yaml"),
+        format!("{CLUSTER}    max_instance: 3\n"),
+    )
+    .expect("cluster");
+    let out = cortex_tfc(
+        &[
+            "check",
+            "cortex.yaml",
+            "--offline",
+            "--cluster",
+            "cluster.yaml",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_report(&out);
+    let codes: Vec<(&str, &str, u64)> = report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or(""),
+                d["file"].as_str().unwrap_or(""),
+                d["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("TFC3000", "cortex.yaml", 7),
+            ("TFC1001", "cluster.yaml", 5)
+        ]
+    );
+    // the cluster file has an error: no placement on a cluster Cortex would not create
+    assert!(report["placement"].is_null());
+    std::fs::write(dir.join("cluster.yaml"), CLUSTER).expect("cluster");
+    let out = cortex_tfc(
+        &[
+            "check",
+            "cortex.yaml",
+            "--offline",
+            "--cluster",
+            "cluster.yaml",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    let report = json_report(&out);
+    // m5.large us-west-2: 1280m allocatable / 200m = 6 replicas per instance;
+    // 100 replicas (default max) → 17 instances × $0.096 = $1.632
+    let group = &report["placement"][0]["node_groups"][0];
+    assert_eq!(group["eks_name"], "cx-wd-cpu");
+    assert_eq!(group["replicas_per_instance"], 6);
+    assert_eq!(group["instances_at_max_replicas"], 17);
+    assert_eq!(group["usd_per_hour_at_max_replicas"], 1.632);
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .is_some_and(|d| d.iter().all(|d| d["code"] != "TFC6000"))
+    );
+}
+
+/// `--bucket` fills in the bucket Cortex would derive from the account.
+#[test]
+fn bucket_flag_reaches_bundle_json() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bucket-flag-bundle");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let cluster_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bucket-flag-cluster");
+    std::fs::create_dir_all(&cluster_dir).expect("dir");
+    let cluster = std::fs::read_to_string(root.join("examples/cluster.yaml"))
+        .expect("example")
+        .replace("bucket: cortex-examples-models\n", "");
+    let cluster_path = cluster_dir.join("cluster.yaml");
+    std::fs::write(&cluster_path, cluster).expect("cluster");
+    let out = cortex_tfc(
+        &[
+            "build",
+            "examples/iris/cortex.yaml",
+            "--cluster",
+            &cluster_path.to_string_lossy(),
+            "--bucket",
+            "my-models",
+            "--store",
+            "examples/store",
+            "-o",
+            &out_dir.to_string_lossy(),
+        ],
+        root,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("bundle.json")).expect("bundle.json"))
+            .expect("JSON");
+    assert_eq!(manifest["cluster"]["bucket"], "my-models");
+    assert_eq!(
+        manifest["cluster"]["node_groups"][1]["eks_name"],
+        "cx-ws-cpu-spot"
+    );
 }

@@ -43,6 +43,7 @@ fn fuzz_inputs_never_panic_and_always_end_in_a_verdict() {
                     source: Some(&checked.source),
                     diagnostics: &checked.diagnostics,
                     summary_subject: String::new(),
+                    ..Report::default()
                 };
                 let rendered = render(format, &report, false);
                 assert!(

@@ -3,8 +3,9 @@
 //!
 //! Codes are stable: never renumber or reuse one. Groups: `TFC0xxx` reading
 //! and parsing, `TFC1xxx` JSON Schema, `TFC2xxx` Cortex 0.34 rules,
-//! `TFC3xxx` model store and structure, `TFC4xxx` signatures, `TFC9xxx`
-//! internal. To add a code, add one entry below in numeric order; the
+//! `TFC3xxx` model store and structure, `TFC4xxx` signatures, `TFC5xxx`
+//! bundle output, `TFC6xxx` cluster configuration and cluster checks,
+//! `TFC9xxx` internal. To add a code, add one entry below in numeric order; the
 //! `registry_is_sorted_unique_and_documented` test keeps the table honest.
 
 use std::fmt;
@@ -596,6 +597,144 @@ the previous bundle, if any, is left as it was. The build could not finish
 "The output directory (-o) exists and is neither empty nor a bundle written
 by cortex-tfc (it has no bundle.json). cortex-tfc never replaces such a
 directory: choose another output directory, or remove it (exit code 2).";
+
+    CLUSTER_CHECKS_SKIPPED = "TFC6000", "cluster checks not run (no --cluster)",
+"A note, never an error. Part of what Cortex 0.34 refuses at `cortex deploy`
+depends on the cluster (pkg/operator/resources/validations.go,
+validateK8sCompute): compute.node_groups naming a node group the cluster does
+not have; a cpu, mem, gpu or inf request that no node group's instance type
+can hold once Cortex's own reserves are taken off; GPU or Inferentia requests
+on a cluster without such instances. Pass the cluster configuration with
+`--cluster cluster.yaml` to run these checks and to see where each API can be
+scheduled and what it costs.";
+
+    CLUSTER_FILE_NOT_MAPPING = "TFC6001", "the cluster file is not a mapping",
+"A Cortex cluster configuration is one YAML mapping of keys such as
+cluster_name, region and node_groups. The file is empty or holds another
+kind of value at the top level.";
+
+    CLUSTER_PROVIDER = "TFC6002", "unsupported provider",
+"Cortex 0.34 runs on AWS only. The legacy `provider` key may be left out;
+when written it must be `aws` (cluster_config.go, the provider field's
+validator). `gcp` and `local` were removed in earlier versions.";
+
+    CLUSTER_BAD_NAME = "TFC6003", "invalid cluster_name or bucket",
+"cluster_name and bucket become parts of S3 bucket names, so Cortex checks
+them against a strict pattern: lower-case letters and digits, with single
+dashes between them, no leading or trailing dash
+(cluster_config.go, _strictS3BucketRegex).";
+
+    CLUSTER_UNKNOWN_REGION = "TFC6004", "region not supported",
+"The region must be one Cortex 0.34 knows: the regions of its instance table
+(pkg/lib/aws/eks.go builds the supported set from it). The diagnostic
+suggests the closest region name.";
+
+    CLUSTER_IMAGE_VERSION = "TFC6005", "Cortex image with another version",
+"An image override of one of Cortex's own components from the cortexlabs
+registries must carry a tag starting with 0.34 (configreader
+ValidateImageVersion); no tag means `latest`, which is refused too. Images
+from other registries are accepted as written.";
+
+    CLUSTER_NODE_GROUP_COUNT = "TFC6006", "no node group, or too many",
+"A cluster needs at least one node group and at most 100
+(cluster_config.go, Validate).";
+
+    CLUSTER_DUPLICATE_NODE_GROUP = "TFC6007", "duplicate node group name",
+"Two node groups have the same name. Cortex refuses the cluster
+configuration; rename one of them.";
+
+    CLUSTER_MAX_INSTANCES_ZERO = "TFC6008", "max_instances is 0",
+"A node group cannot be created with max_instances: 0 (it can be scaled to 0
+after the cluster exists). Cortex refuses it at `cortex cluster up`.";
+
+    CLUSTER_MIN_ABOVE_MAX = "TFC6009", "min_instances greater than max_instances",
+"A node group's min_instances must not be more than its max_instances.";
+
+    CLUSTER_UNKNOWN_INSTANCE_TYPE = "TFC6010", "unknown instance type",
+"The instance type is not in Cortex 0.34's instance table for any region, so
+Cortex refuses it (cluster_config.go, validateInstanceType). The diagnostic
+suggests the closest known type.";
+
+    CLUSTER_UNSUPPORTED_INSTANCE_TYPE = "TFC6011", "instance type not supported by Cortex",
+"Cortex 0.34 refuses nano and micro instances (too small for its own
+daemons), ARM instances (a1, and types with the `g` flag such as m6g), and
+instance families its network load balancer cannot target (c1, m1, t1, ...):
+cluster_config.go, checkCortexSupport.";
+
+    CLUSTER_INSTANCE_NOT_IN_REGION = "TFC6012", "instance type not available in the region",
+"The instance type is known, but Cortex's table has no price for it in the
+cluster's region: Cortex refuses the node group (cluster_config.go,
+validateNodeGroup).";
+
+    CLUSTER_IOPS = "TFC6013", "instance_volume_iops not allowed",
+"instance_volume_iops can only be set with instance_volume_type: io1, and is
+at most 50 times instance_volume_size.";
+
+    CLUSTER_SPOT_CONFIG_WITHOUT_SPOT = "TFC6014", "spot_config without spot: true",
+"spot_config is only accepted when the node group sets spot: true.";
+
+    CLUSTER_SPOT_INSTANCE_TOO_SMALL = "TFC6015", "spot instance smaller than the primary",
+"Every type in spot_config.instance_distribution must be available in the
+region and have at least the primary instance type's Inferentia chips, GPUs,
+memory and CPU (cluster_config.go, CheckSpotInstanceCompatibility).";
+
+    CLUSTER_ON_DEMAND_BASE_ABOVE_MAX = "TFC6016", "on_demand_base_capacity above max_instances",
+"spot_config.on_demand_base_capacity cannot be more than the node group's
+max_instances.";
+
+    CLUSTER_BAD_CIDR = "TFC6017", "invalid CIDR",
+"vpc_cidr and the load balancer white lists take CIDR notation such as
+10.0.0.0/16 or 0.0.0.0/0 (Go's net.ParseCIDR).";
+
+    CLUSTER_BAD_TAG = "TFC6018", "invalid or reserved tag",
+"Tag keys are 1 to 127 characters, values 1 to 255, from letters, digits,
+spaces and _ . : / + - @, with no leading or trailing space and no prefix
+AWS or Kubernetes reserve (aws:, kubernetes.io/, k8s.io/, eksctl.). Keys
+starting with cortex.dev/ are Cortex's own: only cortex.dev/cluster-name may
+be written, and only with the cluster's name as its value.";
+
+    CLUSTER_NETWORK_CONFLICT = "TFC6019", "conflicting network settings",
+"availability_zones and subnets cannot both be set; a NAT gateway cannot be
+created with subnets; private subnet_visibility needs a NAT gateway (or
+subnets).";
+
+    CLUSTER_DUPLICATE_ITEM = "TFC6020", "duplicate list item",
+"availability_zones and spot_config.instance_distribution cannot list the
+same value twice.";
+
+    CLUSTER_ONE_AVAILABILITY_ZONE = "TFC6021", "exactly one availability zone",
+"availability_zones can be left out or list at least two zones; a single
+zone is refused.";
+
+    UNKNOWN_NODE_GROUP = "TFC6100", "unknown node group",
+"compute.node_groups names a node group the cluster does not have. Cortex
+refuses the deploy (validations.go:197-201). The diagnostic lists the
+cluster's node groups and suggests the closest name.";
+
+    REQUEST_FITS_NO_NODE_GROUP = "TFC6101", "request fits no node group",
+"Cortex refuses an API when no candidate node group's primary instance type
+can hold the request once Cortex's reserves are taken off
+(validations.go:191-266): 720m CPU and 1250Mi memory on every node, another
+150m and 150Mi on GPU nodes, another 100m and 100Mi on Inferentia nodes.
+Candidates are the groups named in compute.node_groups, or all of them.
+Spot instance_distribution types never count, only each group's
+instance_type. Quantities compare exactly: 16G (decimal) is more than
+15134Mi. The message names the group that comes closest and what it holds.";
+
+    NO_ACCELERATOR_IN_CLUSTER = "TFC6102", "no GPU or Inferentia instances",
+"The API requests GPUs (compute.gpu) or Inferentia chips (compute.inf), but
+no candidate node group has such an instance type, so Cortex refuses the
+deploy (validations.go:250-253). Add a node group with GPU (g4dn, p3, ...)
+or Inferentia (inf1) instances, or remove the request.";
+
+    REQUEST_FITS_TIGHTLY = "TFC6103", "request fits with little room",
+"A warning: the request fits the instance table's memory, but Cortex later
+replaces that figure with the smallest memory capacity the running nodes
+report, which is less than the nominal memory, and never raises it again
+(pkg/operator/operator/memory_capacity.go:103-154). A request that fits
+with little room can then be refused by `cortex deploy` with an unchanged
+cortex.yaml. cortex-tfc warns when less than 7% of the node's nominal memory
+would be left (a heuristic); the diagnostic shows the margin.";
 
     INTERNAL = "TFC9001", "internal error",
 "cortex-tfc hit a bug while checking this input. Please report it with the

@@ -18,6 +18,18 @@ pub use codes::Code;
 pub enum Severity {
     Error,
     Warning,
+    /// Information about the run itself (what was not checked); never
+    /// fails a run, even with `--deny-warnings`.
+    Note,
+}
+
+/// Which input file a diagnostic points into: cortex.yaml, or the cluster
+/// configuration passed with `--cluster`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum InputFile {
+    #[default]
+    Config,
+    Cluster,
 }
 
 /// A labelled byte range in the checked file.
@@ -41,6 +53,8 @@ pub struct Diagnostic {
     pub api: Option<String>,
     /// Dotted field path inside the API (`autoscaling.min_replicas`).
     pub path: Option<String>,
+    /// The file the labels' spans point into.
+    pub file: InputFile,
 }
 
 impl Diagnostic {
@@ -63,7 +77,13 @@ impl Diagnostic {
             notes: Vec::new(),
             api: None,
             path: None,
+            file: InputFile::Config,
         }
+    }
+
+    /// A note about the run (severity note), such as checks left out.
+    pub fn run_note(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Note, code, message)
     }
 
     pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
@@ -87,6 +107,12 @@ impl Diagnostic {
         self
     }
 
+    /// Says which file the spans point into (cortex.yaml by default).
+    pub fn in_file(mut self, file: InputFile) -> Self {
+        self.file = file;
+        self
+    }
+
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
@@ -107,6 +133,10 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
+    }
+
     /// True when the problem is that something could not be checked (the
     /// store failed), not that the input is wrong: exit code 3.
     pub fn is_could_not_check(&self) -> bool {
@@ -119,8 +149,9 @@ impl Diagnostic {
 pub fn sort_for_output(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.sort_by(|a, b| {
         let start = |d: &Diagnostic| d.primary.as_ref().map(|l| (l.span.start, l.span.end));
-        start(a)
-            .cmp(&start(b))
+        a.file
+            .cmp(&b.file)
+            .then_with(|| start(a).cmp(&start(b)))
             .then_with(|| a.code.cmp(&b.code))
             .then_with(|| a.message.cmp(&b.message))
     });

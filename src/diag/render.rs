@@ -7,7 +7,8 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor::Buffer};
 use serde::Serialize;
 
-use super::{Diagnostic, Severity};
+use super::{Diagnostic, InputFile, Severity};
+use crate::cluster::placement::{self, ApiPlacement};
 use crate::source::SourceFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -30,11 +31,27 @@ pub struct Rendered {
 }
 
 /// Everything a renderer needs.
+#[derive(Default)]
 pub struct Report<'a> {
     pub source: Option<&'a SourceFile>,
+    /// The cluster configuration (`--cluster`), when one was read.
+    pub cluster: Option<&'a SourceFile>,
     pub diagnostics: &'a [Diagnostic],
     /// What was checked, for the human summary (`2 APIs`).
     pub summary_subject: String,
+    /// Where each API can run and what it costs (with `--cluster`): a
+    /// top-level `placement` field in JSON, a table in the human output.
+    pub placement: Option<&'a [ApiPlacement]>,
+}
+
+impl<'a> Report<'a> {
+    /// The file a diagnostic's spans point into.
+    pub fn source_of(&self, d: &Diagnostic) -> Option<&'a SourceFile> {
+        match d.file {
+            InputFile::Config => self.source,
+            InputFile::Cluster => self.cluster,
+        }
+    }
 }
 
 pub fn render(format: Format, report: &Report<'_>, color: bool) -> Rendered {
@@ -66,27 +83,39 @@ fn human(report: &Report<'_>, color: bool) -> Vec<u8> {
     };
     if !report.diagnostics.is_empty() {
         // indexes every line of the file: only worth it when something is shown
-        let (name, text) = report.source.map_or(("", ""), |s| (s.name(), s.text()));
-        let file = SimpleFile::new(name, text);
+        let (config_file, cluster_file) = (simple(report.source), simple(report.cluster));
         let config = term::Config::default();
         for diagnostic in report.diagnostics {
-            let converted = to_codespan(diagnostic, report.source.is_some());
-            if term::emit_to_write_style(&mut buffer, &config, &file, &converted).is_err() {
+            let file = match diagnostic.file {
+                InputFile::Config => &config_file,
+                InputFile::Cluster => &cluster_file,
+            };
+            let converted = to_codespan(diagnostic, report.source_of(diagnostic).is_some());
+            if term::emit_to_write_style(&mut buffer, &config, file, &converted).is_err() {
                 // a span outside the text cannot be drawn: print the header alone
                 let header = to_codespan(diagnostic, false);
-                let _ = term::emit_to_write_style(&mut buffer, &config, &file, &header);
+                let _ = term::emit_to_write_style(&mut buffer, &config, file, &header);
             }
         }
     }
     let mut out = buffer.into_inner();
+    if let Some(apis) = report.placement {
+        out.extend_from_slice(placement::human(apis).as_bytes());
+    }
     out.extend_from_slice(summary(report).as_bytes());
     out
+}
+
+fn simple(source: Option<&SourceFile>) -> SimpleFile<&str, &str> {
+    let (name, text) = source.map_or(("", ""), |s| (s.name(), s.text()));
+    SimpleFile::new(name, text)
 }
 
 fn to_codespan(d: &Diagnostic, with_labels: bool) -> cs::Diagnostic<()> {
     let base = match d.severity {
         Severity::Error => cs::Diagnostic::error(),
         Severity::Warning => cs::Diagnostic::warning(),
+        Severity::Note => cs::Diagnostic::note(),
     };
     let mut labels = Vec::new();
     if with_labels {
@@ -113,8 +142,12 @@ fn to_codespan(d: &Diagnostic, with_labels: bool) -> cs::Diagnostic<()> {
 
 fn summary(report: &Report<'_>) -> String {
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = report.diagnostics.len() - errors;
-    let name = report.source.map_or("input", |s| s.name());
+    let warnings = report.diagnostics.iter().filter(|d| d.is_warning()).count();
+    let name = match (report.source, report.cluster) {
+        (Some(config), Some(cluster)) => format!("{} with {}", config.name(), cluster.name()),
+        (Some(config), None) => config.name().to_owned(),
+        _ => "input".to_owned(),
+    };
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("{n} {word}")
@@ -141,9 +174,10 @@ fn github(report: &Report<'_>) -> String {
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "notice",
         };
         let mut properties = Vec::new();
-        if let Some(source) = report.source {
+        if let Some(source) = report.source_of(d) {
             properties.push(format!("file={}", escape_property(source.name())));
             if let Some(label) = &d.primary {
                 let (start, end) = (
@@ -189,6 +223,9 @@ struct JsonReport<'a> {
     version: u32,
     ok: bool,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    /// Only with `--cluster`: where each API runs and what it costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    placement: Option<&'a [ApiPlacement]>,
 }
 
 #[derive(Serialize)]
@@ -222,16 +259,14 @@ fn json(report: &Report<'_>) -> Vec<u8> {
         .diagnostics
         .iter()
         .map(|d| {
-            let start = report
-                .source
+            let source = report.source_of(d);
+            let start = source
                 .zip(d.primary.as_ref())
                 .map(|(s, l)| s.position(l.span.start));
-            let end = report
-                .source
+            let end = source
                 .zip(d.primary.as_ref())
                 .map(|(s, l)| s.position(l.span.end));
-            let related = report
-                .source
+            let related = source
                 .map(|s| {
                     d.secondary
                         .iter()
@@ -252,7 +287,7 @@ fn json(report: &Report<'_>) -> Vec<u8> {
                 severity: d.severity,
                 code: d.code.as_str(),
                 message: &d.message,
-                file: report.source.map(SourceFile::name),
+                file: source.map(SourceFile::name),
                 line: start.map(|p| p.line),
                 column: start.map(|p| p.column),
                 end_line: end.map(|p| p.line),
@@ -269,6 +304,7 @@ fn json(report: &Report<'_>) -> Vec<u8> {
         version: 1,
         ok: !report.diagnostics.iter().any(Diagnostic::is_error),
         diagnostics,
+        placement: report.placement,
     };
     let mut out = serde_json::to_vec_pretty(&body).unwrap_or_default();
     out.push(b'\n');

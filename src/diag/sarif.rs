@@ -25,7 +25,7 @@ pub fn render(report: &Report<'_>) -> Vec<u8> {
     let results: Vec<Value> = report
         .diagnostics
         .iter()
-        .map(|d| result(d, report.source))
+        .map(|d| result(d, report.source_of(d)))
         .collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -53,7 +53,7 @@ fn result(d: &Diagnostic, source: Option<&SourceFile>) -> Value {
     let mut result = json!({
         "ruleId": d.code.as_str(),
         "ruleIndex": rule_index,
-        "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+        "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Note => "note" },
         "message": {"text": text},
     });
     if let Some(source) = source {

@@ -24,6 +24,18 @@ impl Quantity {
         }
     }
 
+    /// How many whole `part`s fit in `self` (`None` when `part` is not positive).
+    pub fn count_of(self, part: Self) -> Option<i128> {
+        (part.nanos > 0).then(|| self.nanos.max(0) / part.nanos)
+    }
+
+    /// `self - other`, exactly (may be negative).
+    pub fn minus(self, other: Self) -> Self {
+        Self {
+            nanos: self.nanos - other.nanos,
+        }
+    }
+
     /// Thousandths of the unit, rounded up as Kubernetes does.
     pub fn millis(self) -> i128 {
         div_ceil(self.nanos, 1_000_000)
