@@ -15,6 +15,7 @@ use crate::config::ApiConfig;
 use crate::diag::{Diagnostic, codes, sort_for_output};
 use crate::load::{LoadError, load};
 use crate::models::{self, ListOptions, Model, ModelSource, sources};
+use crate::rules::project_files::{self, ProjectFiles};
 use crate::rules::{self, ApiCtx, scope};
 use crate::schema::{SchemaChecker, repair};
 use crate::source::SourceFile;
@@ -139,7 +140,11 @@ pub fn check_source(source: SourceFile, project_dir: &Path, options: &CheckOptio
     let mut placement = None;
     let mut checked_apis = false;
     if let Some(items) = api_items(parsed.root.as_ref(), &source, &mut diagnostics) {
-        let items_checked = check_items(items, project_dir, options.cluster.as_ref());
+        let config_name = Path::new(source.name())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let items_checked = check_items(items, project_dir, &config_name, options.cluster.as_ref());
         diagnostics.extend(items_checked.diagnostics);
         attribute_to_apis(&mut diagnostics, items);
         let outcome = check_models(&items_checked.sources, options, local);
@@ -262,6 +267,7 @@ struct ItemsChecked {
 fn check_items(
     items: &[Node],
     project_dir: &Path,
+    config_name: &str,
     cluster: Option<&ClusterConfig>,
 ) -> ItemsChecked {
     let mut diagnostics = rules::duplicate_names(items);
@@ -283,6 +289,12 @@ fn check_items(
             decoded.push((config, item));
         }
     }
+    // what `cortex deploy` would upload, walked once for every API
+    let project = if decoded.is_empty() {
+        ProjectFiles::default()
+    } else {
+        project_files::collect(project_dir, config_name)
+    };
     let contexts: Vec<ApiCtx<'_>> = decoded
         .iter()
         .map(|(config, node)| ApiCtx {
@@ -290,6 +302,7 @@ fn check_items(
             config,
             node,
             project_dir,
+            project: &project,
         })
         .collect();
     diagnostics.extend(rules::run(&contexts));
@@ -335,8 +348,16 @@ fn check_item(checker: &SchemaChecker, item: &Node) -> (Option<ApiConfig>, Vec<D
     repair(&mut json, &report.repairs);
     let schema_failed = !report.diagnostics.is_empty();
     let mut diagnostics = report.diagnostics;
+    // serde decodes a JSON value recursively: the free-form `config`, legal
+    // thousands of levels deep, is moved into place instead
+    let free_form = take_handler_config(&mut json);
     match serde_json::from_value::<ApiConfig>(json) {
-        Ok(config) => return (Some(config), diagnostics),
+        Ok(mut config) => {
+            if free_form.is_some() {
+                config.handler.config = free_form;
+            }
+            return (Some(config), diagnostics);
+        }
         // a required field failed the schema: already reported
         Err(_) if schema_failed => {}
         Err(e) => diagnostics.push(
@@ -349,6 +370,24 @@ fn check_item(checker: &SchemaChecker, item: &Node) -> (Option<ApiConfig>, Vec<D
         ),
     }
     (None, diagnostics)
+}
+
+/// Takes `handler.config` out of an API's JSON when it is a mapping,
+/// leaving an empty one to decode.
+fn take_handler_config(
+    json: &mut serde_json::Value,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let slot = json.get_mut("handler")?.get_mut("config")?;
+    match slot.take() {
+        serde_json::Value::Object(map) => {
+            *slot = serde_json::Value::Object(serde_json::Map::new());
+            Some(map)
+        }
+        other => {
+            *slot = other;
+            None
+        }
+    }
 }
 
 fn touches_models(d: &Diagnostic) -> bool {

@@ -12,6 +12,7 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value as Json;
 
 use crate::config::CortexFile;
+use crate::config::fields::{self, Cast, Field, Kind};
 use crate::diag::{Code, Diagnostic, codes, suggest};
 use crate::source::Span;
 use crate::yaml::Node;
@@ -19,7 +20,10 @@ use crate::yaml::Node;
 /// The JSON Schema for a whole cortex.yaml, as committed in
 /// `schemas/cortex.schema.json`.
 pub fn generate() -> Json {
-    generate_for::<CortexFile>()
+    let mut root = generate_for::<CortexFile>();
+    // Cortex's null / empty / cast rules per field, from the one field table
+    fields::apply_to_schema(&mut root);
+    root
 }
 
 /// The JSON Schema of another document type (the cluster file), with the
@@ -162,7 +166,16 @@ impl SchemaChecker {
 
     /// Checks one API item whose JSON form the caller already has.
     pub fn check_json(&self, item: &Node, instance: &Json, api: Option<&str>) -> ItemReport {
-        let mut report = ItemReport::default();
+        let mut report = read_as_cortex(item, api);
+        let repaired;
+        let instance = if report.repairs.is_empty() {
+            instance
+        } else {
+            let mut copy = instance.clone();
+            repair(&mut copy, &report.repairs);
+            repaired = copy;
+            &repaired
+        };
         let errors: Vec<ValidationError<'_>> = self.validator.iter_errors(instance).collect();
         let mut leaves: Vec<Leaf<'_, '_>> = errors.iter().flat_map(leaf_errors).collect();
         drop_shadowed_type_errors(&mut leaves);
@@ -188,6 +201,19 @@ impl SchemaChecker {
         let help_text = self.field_description(error);
         let with_context =
             |d: Diagnostic, path: &FieldPath| d.in_api(api).with_path(display_path(path));
+        // a null fails the type or the enum of a field that refuses it
+        let is_value_error = matches!(leaf, Leaf::WrongType(..))
+            || matches!(
+                error.kind(),
+                ValidationErrorKind::Type { .. } | ValidationErrorKind::Enum { .. }
+            );
+        if is_value_error && target.node.value == crate::yaml::Value::Null {
+            let d = null_refused(&field, &target);
+            report.diagnostics.push(with_context(d, &path));
+            let repair = in_scope_value(&path).map_or(Repair::Remove, Repair::Replace);
+            report.repairs.push((path, repair));
+            return;
+        }
         if let Leaf::WrongType(_, expected) = leaf {
             let found = target.node.type_name();
             let d = Diagnostic::error(
@@ -198,7 +224,11 @@ impl SchemaChecker {
                 ),
             )
             .at(target.value_span(), format!("this is {found}"))
-            .help(help_text.unwrap_or_else(|| format!("write {}", expected_names(expected))));
+            .help(
+                cast_help(&field, target.node)
+                    .or(help_text)
+                    .unwrap_or_else(|| format!("write {}", expected_names(expected))),
+            );
             report.diagnostics.push(with_context(d, &path));
             let repair = in_scope_value(&path).map_or(Repair::Remove, Repair::Replace);
             report.repairs.push((path, repair));
@@ -272,10 +302,27 @@ impl SchemaChecker {
                     report.repairs.push((missing, Repair::Replace(value)));
                 }
             }
+            ValidationErrorKind::MinLength { .. } | ValidationErrorKind::MinItems { .. }
+                if is_empty(target.node) =>
+            {
+                let d = empty_refused(&field, &target);
+                report.diagnostics.push(with_context(d, &path));
+                let repair = if fields::lookup(&field).is_some_and(|f| f.required) {
+                    Repair::Keep
+                } else {
+                    Repair::Remove
+                };
+                report.repairs.push((path, repair));
+            }
             kind => {
                 let (code, message, label) = describe_value_error(kind, &field, target.node);
                 let mut d = Diagnostic::error(code, message).at(target.value_span(), label);
-                if let Some(help) = value_help(kind, target.node).or(help_text) {
+                let help = match kind {
+                    ValidationErrorKind::Enum { .. } => value_help(kind, target.node),
+                    _ => cast_help(&field, target.node).or_else(|| value_help(kind, target.node)),
+                }
+                .or(help_text);
+                if let Some(help) = help {
                     d = d.help(help);
                 }
                 report.diagnostics.push(with_context(d, &path));
@@ -327,6 +374,216 @@ impl SchemaChecker {
             .and_then(Json::as_object)
             .map(|props| props.keys().cloned().collect())
             .unwrap_or_default()
+    }
+}
+
+/// An explicit null where Cortex refuses one: configreader's "cannot be
+/// null" ("cannot be empty or null" for a struct), on the key.
+fn null_refused(field: &str, target: &Located<'_>) -> Diagnostic {
+    let entry = fields::lookup(field);
+    let is_struct = entry.is_some_and(|f| f.kind == Kind::Struct);
+    let what = if is_struct {
+        "cannot be empty or null"
+    } else {
+        "cannot be null"
+    };
+    let help = match entry {
+        Some(f) if f.required => format!("give `{field}` a value ({})", f.expected()),
+        Some(f) => match f.default {
+            Some(default) => format!(
+                "give `{field}` a value ({}), or remove the key to use Cortex's default ({default})",
+                f.expected()
+            ),
+            None => format!(
+                "give `{field}` a value ({}), or remove the key",
+                f.expected()
+            ),
+        },
+        None => "give the field a value, or remove the key".to_owned(),
+    };
+    Diagnostic::error(
+        codes::NULL_NOT_ALLOWED,
+        format!("`{field}` {what}: Cortex 0.34 refuses an explicit null here"),
+    )
+    .at(target.label_span(), "null here")
+    .help(help)
+}
+
+/// An empty string (or list) where Cortex refuses one: "cannot be empty".
+fn empty_refused(field: &str, target: &Located<'_>) -> Diagnostic {
+    let help = match fields::lookup(field).and_then(|f| f.default) {
+        Some(default) => {
+            format!("remove the key to use Cortex's default ({default}), or give a value")
+        }
+        None => "give a value, or remove the key".to_owned(),
+    };
+    Diagnostic::error(
+        codes::EMPTY_NOT_ALLOWED,
+        format!("`{field}` cannot be empty"),
+    )
+    .at(target.value_span(), "empty")
+    .help(help)
+}
+
+fn is_empty(node: &Node) -> bool {
+    match &node.value {
+        crate::yaml::Value::Str(s) => s.is_empty(),
+        crate::yaml::Value::Seq(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+/// Help for a number or boolean where a string field takes none: Cortex
+/// only turns numbers into text where the field says so.
+fn cast_help(field: &str, node: &Node) -> Option<String> {
+    use crate::yaml::Value;
+    let entry = fields::lookup(field)?;
+    if entry.kind != Kind::Str {
+        return None;
+    }
+    match (&node.value, entry.cast) {
+        (Value::Int(_) | Value::Float(_), Cast::None) => Some(format!(
+            "quote the value: Cortex 0.34 reads `{field}` as a string only and does not convert numbers (only compute.cpu does)"
+        )),
+        (Value::Float(_), Cast::Int) => Some(format!(
+            "`{field}` takes an integer or a string such as \"25%\"; a float is refused"
+        )),
+        (Value::Bool(_), _) => Some(
+            "quote the value: YAML reads it as a boolean, and Cortex wants a string here"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+/// Checks what the JSON form cannot show, on the YAML tree itself: a float
+/// where Cortex wants an integer (JSON Schema counts `1.0` as an integer,
+/// Cortex's `cast.InterfaceToInt32/64` does not), non-finite floats (the
+/// operator stores the API as JSON, which has no infinity or NaN), and
+/// non-string keys in `handler.config`. Each refused table field is removed
+/// before the schema sees it, so it is reported once.
+pub fn read_as_cortex(item: &Node, api: Option<&str>) -> ItemReport {
+    let mut report = ItemReport::default();
+    walk(item, &[], &mut |node, path, _| {
+        let crate::yaml::Value::Float(f) = node.value else {
+            return;
+        };
+        let shown = display_path(path);
+        let entry = fields::lookup(&shown);
+        let d = if !f.is_finite() {
+            Some(not_json(&shown, node, f))
+        } else {
+            entry
+                .filter(|e| takes_no_float(e))
+                .map(|e| float_refused(&shown, node, f, e))
+        };
+        if let Some(d) = d {
+            report.diagnostics.push(d.in_api(api).with_path(shown));
+            if entry.is_some() {
+                report.repairs.push((path.to_vec(), Repair::Remove));
+            }
+        }
+    });
+    if let Some(config) = item.get("handler").and_then(|h| h.get("config")) {
+        let base = [Seg::Key("handler".into()), Seg::Key("config".into())];
+        walk(config, &base, &mut |_, path, entry| {
+            if let Some(entry) = entry.filter(|e| !e.key_is_string()) {
+                let d = non_string_key(path, entry).in_api(api);
+                report.diagnostics.push(d.with_path(display_path(path)));
+            }
+        });
+    }
+    report
+}
+
+/// Integer fields, and string fields that only cast integers (`CastInt`).
+fn takes_no_float(field: &Field) -> bool {
+    field.is_integer() || (field.kind == Kind::Str && field.cast == Cast::Int)
+}
+
+fn float_refused(field: &str, node: &Node, value: f64, entry: &Field) -> Diagnostic {
+    Diagnostic::error(
+        codes::WRONG_TYPE,
+        format!(
+            "`{field}` must be {}, found the float {:?}",
+            entry.expected(),
+            value
+        ),
+    )
+    .at(node.span.clone(), "this is a float")
+    .help("Cortex 0.34 does not turn floats into integers: write the number without a decimal point or exponent (1, not 1.0 or 1e3)")
+}
+
+fn not_json(field: &str, node: &Node, f: f64) -> Diagnostic {
+    let shown = if f.is_nan() {
+        ".nan"
+    } else if f > 0.0 {
+        ".inf"
+    } else {
+        "-.inf"
+    };
+    Diagnostic::error(
+        codes::NOT_REPRESENTABLE_IN_JSON,
+        format!("`{field}` is {shown}, which Cortex cannot store: the operator saves the API as JSON, and JSON has no infinity or NaN"),
+    )
+    .at(node.span.clone(), "not a finite number")
+    .help("write a finite number")
+}
+
+/// A key in `handler.config` that YAML does not read as a string: Cortex
+/// refuses it at every level (configreader `StringKeysOnly`) and inside
+/// lists too (`cast.JSONMarshallable` when the API is stored).
+fn non_string_key(path: &[Seg], entry: &crate::yaml::Entry) -> Diagnostic {
+    let shown = if entry.key.is_empty() {
+        "null"
+    } else {
+        entry.key.as_str()
+    };
+    let parent = display_path(&path[..path.len().saturating_sub(1)]);
+    Diagnostic::error(
+        codes::NON_STRING_KEY,
+        format!(
+            "`{parent}` has the key {shown}, which YAML reads as {}: Cortex accepts only string keys in handler.config",
+            entry.key_type()
+        ),
+    )
+    .at(entry.key_span.clone(), "not a string key")
+    .help(format!("quote the key: \"{shown}\":"))
+}
+
+/// What [`walk`] shows each node to: the node, its path, and the mapping
+/// entry holding it.
+type Visit<'v, 'n> = &'v mut dyn FnMut(&'n Node, &[Seg], Option<&'n crate::yaml::Entry>);
+
+/// Visits every node under `node` (itself included) with its path, and the
+/// mapping entry holding it when there is one. Iterative, and the path is
+/// one shared stack: a tree nested thousands deep costs no recursion and no
+/// copies.
+fn walk<'n>(node: &'n Node, base: &[Seg], visit: Visit<'_, 'n>) {
+    use crate::yaml::Value;
+    let mut path: FieldPath = base.to_vec();
+    // (node, depth below base, segment leading to it, entry holding it)
+    let mut stack: Vec<(&Node, usize, Option<Seg>, Option<&crate::yaml::Entry>)> =
+        vec![(node, 0, None, None)];
+    while let Some((node, depth, seg, entry)) = stack.pop() {
+        path.truncate(base.len() + depth.saturating_sub(1));
+        if let Some(seg) = seg {
+            path.push(seg);
+        }
+        visit(node, &path, entry);
+        match &node.value {
+            Value::Map(entries) => {
+                for e in entries.iter().rev() {
+                    stack.push((&e.value, depth + 1, Some(Seg::Key(e.key.clone())), Some(e)));
+                }
+            }
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate().rev() {
+                    stack.push((item, depth + 1, Some(Seg::Index(i)), None));
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -500,7 +757,10 @@ fn value_help(kind: &ValidationErrorKind, node: &Node) -> Option<String> {
         ValidationErrorKind::Type { kind } if expects(kind, "string") => match node.value {
             crate::yaml::Value::Int(_)
             | crate::yaml::Value::Float(_)
-            | crate::yaml::Value::Bool(_) => Some("quote the value to make it a string".to_owned()),
+            | crate::yaml::Value::Bool(_) => Some(
+                crate::yaml::yaml11_reading(node)
+                    .unwrap_or_else(|| "quote the value to make it a string".to_owned()),
+            ),
             _ => None,
         },
         _ => None,
@@ -823,6 +1083,152 @@ mod tests {
                 vec![Seg::Key("kind".into())],
                 Repair::Replace(Json::from("AsyncAPI"))
             )]
+        );
+    }
+
+    /// (code, spanned text) of each diagnostic for one API whose handler
+    /// and API-level lines are spliced into a valid minimal API.
+    fn read(handler_extra: &str, api_extra: &str) -> Vec<(String, String)> {
+        let text = format!(
+            "- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: h.py\n    models:\n      path: s3://b/m/\n{handler_extra}{api_extra}"
+        );
+        let report = SchemaChecker::new()
+            .expect("schema compiles")
+            .check_item(&item(&text), Some("iris"));
+        report
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let span = d.primary.as_ref().map_or(0..0, |l| l.span.clone());
+                (d.code.as_str().to_owned(), text[span].to_owned())
+            })
+            .collect()
+    }
+
+    fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+        expected
+            .iter()
+            .map(|(c, t)| ((*c).to_owned(), (*t).to_owned()))
+            .collect()
+    }
+
+    // pkg/types/spec/validations.go:551 (models: no AllowExplicitNull) and
+    // configreader/reader.go:142 ErrorCannotBeEmptyOrNull
+    #[test]
+    fn explicit_null_is_refused_on_the_key_where_cortex_refuses_it() {
+        let text = "- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: h.py\n    models: ~\n";
+        let report = SchemaChecker::new()
+            .expect("schema compiles")
+            .check_item(&item(text), None);
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.code,
+                    &text[d.primary.as_ref().map_or(0..0, |l| l.span.clone())],
+                )
+            })
+            .collect();
+        assert_eq!(found, [(codes::NULL_NOT_ALLOWED, "models")]);
+        assert!(
+            report.diagnostics[0]
+                .message
+                .contains("cannot be empty or null")
+        );
+        assert_eq!(
+            read("    log_level:\n", "  networking:\n    endpoint: null\n"),
+            pairs(&[("TFC1010", "log_level"), ("TFC1010", "endpoint")])
+        );
+    }
+
+    // validations.go:369,380,404,235,180,253,638,600: AllowExplicitNull /
+    // TreatNullAsEmpty
+    #[test]
+    fn the_fields_cortex_lets_be_null_accept_null() {
+        let handler =
+            "    shm_size: ~\n    protobuf_path: ~\n    config: ~\n    server_side_batching: ~\n";
+        let api = "  compute:\n    cpu: ~\n    mem: ~\n    node_groups: ~\n";
+        assert_eq!(read(handler, api), pairs(&[]));
+    }
+
+    // configreader/string.go:238 AllowEmpty; validations.go:204 image AllowEmpty
+    #[test]
+    fn empty_strings_are_refused_unless_the_field_allows_them() {
+        assert_eq!(
+            read("    image: \"\"\n    tensorflow_serving_image: ''\n", ""),
+            pairs(&[])
+        );
+        assert_eq!(
+            read(
+                "    dependencies:\n      pip: \"\"\n",
+                "  autoscaling:\n    window: ''\n"
+            ),
+            pairs(&[("TFC1011", "\"\""), ("TFC1011", "''")])
+        );
+    }
+
+    // validations.go:369 CastNumeric on cpu only; configreader/string_ptr.go StringPtr
+    #[test]
+    fn only_cpu_takes_a_bare_number() {
+        assert_eq!(read("", "  compute:\n    cpu: 1\n"), pairs(&[]));
+        assert_eq!(
+            read("    shm_size: 64\n", "  compute:\n    mem: 1073741824\n"),
+            pairs(&[("TFC1003", "64"), ("TFC1003", "1073741824")])
+        );
+    }
+
+    // cast/interface.go InterfaceToInt32/InterfaceToInt64 and IsIntType:
+    // a float is never an integer, not even 1.0
+    #[test]
+    fn a_float_is_never_an_integer() {
+        assert_eq!(
+            read(
+                "",
+                "  autoscaling:\n    min_replicas: 1.0\n  update_strategy:\n    max_surge: 1e0\n"
+            ),
+            pairs(&[("TFC1003", "1.0"), ("TFC1003", "1e0")])
+        );
+        assert_eq!(
+            read("", "  update_strategy:\n    max_surge: 1\n"),
+            pairs(&[])
+        );
+    }
+
+    // validations.go:426 Int32Validation: cast.InterfaceToInt32 refuses
+    // what does not fit in 32 bits
+    #[test]
+    fn int32_fields_refuse_64_bit_values() {
+        assert_eq!(
+            read("", "  autoscaling:\n    max_replicas: 2147483648\n"),
+            pairs(&[("TFC1006", "2147483648")])
+        );
+        assert_eq!(read("", "  compute:\n    gpu: 2147483648\n"), pairs(&[]));
+    }
+
+    // pkg/operator/resources/asyncapi/api.go:480 UploadJSONToS3 (json.Marshal
+    // refuses +Inf and NaN)
+    #[test]
+    fn non_finite_floats_cannot_be_stored() {
+        assert_eq!(
+            read(
+                "    config:\n      ratio: .nan\n",
+                "  autoscaling:\n    target_replica_concurrency: .inf\n"
+            ),
+            pairs(&[("TFC1013", ".nan"), ("TFC1013", ".inf")])
+        );
+    }
+
+    // configreader/interface_map.go StringKeysOnly; cast/interface.go
+    // JSONMarshallable for keys inside lists
+    #[test]
+    fn config_keys_must_be_strings_at_every_level() {
+        assert_eq!(
+            read(
+                "    config:\n      \"1\": ok\n      2: no\n      nested:\n        - {true: no}\n",
+                ""
+            ),
+            pairs(&[("TFC1012", "2"), ("TFC1012", "true")])
         );
     }
 }
