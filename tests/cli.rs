@@ -348,7 +348,7 @@ fn readme_example_builds_from_the_example_store() {
     );
     for file in [
         "bundle.json",
-        "apis/iris-classifier/spec.json",
+        "apis/iris-classifier/queue.json",
         "apis/text-models/k8s.yaml",
         "apis/text-models/models.config",
     ] {

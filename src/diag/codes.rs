@@ -43,10 +43,14 @@ pub struct CodeInfo {
     pub explanation: &'static str,
 }
 
-/// Store failures (`TFC39xx`) and a bundle that could not be written mean
-/// "could not finish", never "invalid input".
+/// Store failures (`TFC39xx`), a bundle that could not be written or
+/// zipped, and publish's AWS failures (`TFC7xxx`) mean "could not finish",
+/// never "invalid input".
 pub fn is_could_not_check(code: Code) -> bool {
-    code.0.starts_with("TFC39") || code == BUNDLE_WRITE_FAILED
+    code.0.starts_with("TFC39")
+        || code.0.starts_with("TFC7")
+        || code == BUNDLE_WRITE_FAILED
+        || code == PROJECT_READ_FAILED
 }
 
 /// Finds a code by its text, ignoring ASCII case (`tfc2031` works too).
@@ -480,6 +484,13 @@ the previous bundle, if any, is left as it was. The build could not finish
 "The output directory (-o) exists and is neither empty nor a bundle written
 by cortex-tfc (it has no bundle.json). cortex-tfc never replaces such a
 directory: choose another output directory, or remove it (exit code 2).";
+
+    PROJECT_READ_FAILED = "TFC5003", "the project files could not be read",
+"`build` zips the project as `cortex deploy` does: every file in the
+directory of cortex.yaml (hidden files, Python caches and what .cortexignore
+names left out). A file or directory there could not be read, so the zip,
+its ID and the spec that names it could not be made. The build could not
+finish (exit code 3).";
 
     INTERNAL = "TFC9001", "internal error",
 "cortex-tfc hit a bug while checking this input. Please report it with the
