@@ -136,7 +136,9 @@ fn project_files(config: &Path, out: &Path) -> Result<Vec<ProjectFile>, String> 
             let skip = (name.starts_with('.') && name != ".env")
                 || name == "__pycache__"
                 || name.ends_with(".pyc")
-                || ignored.iter().any(|i| i == &name || *i == format!("{name}/") && is_dir)
+                || ignored
+                    .iter()
+                    .any(|i| i == &name || *i == format!("{name}/") && is_dir)
                 || canonical.is_some() && (canonical == out || canonical == config);
             if skip {
                 continue;

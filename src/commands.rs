@@ -7,7 +7,7 @@ use crate::build;
 use crate::check::{CheckOptions, Checked, Failure, ModelCheck, check_file};
 use crate::cli::{
     BuildArgs, CheckArgs, Cli, ColorChoice, Command, CompletionsArgs, ExplainArgs, InspectArgs,
-    OutputArgs, StoreArgs,
+    OutputArgs, PublishArgs, StoreArgs,
 };
 use crate::diag::Diagnostic;
 use crate::diag::codes::{self, REGISTRY};
@@ -41,6 +41,7 @@ pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Build(args) => build(&args),
+        Command::Publish(args) => publish(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Schema => text_outcome(schema::to_pretty_string(), ExitCode::Ok),
         Command::Explain(args) => explain(&args),
@@ -114,6 +115,40 @@ fn build(args: &BuildArgs) -> Outcome {
         output,
         exit: exit_code(&checked, &args.output),
         checked: Some(checked),
+    }
+}
+
+fn publish(args: &PublishArgs) -> Outcome {
+    let options = S3Options::new(args.s3_endpoint.clone(), args.s3_timeout);
+    match crate::publish::publish(&args.bundle, &options) {
+        Ok(published) => {
+            let mut stdout = String::new();
+            for line in &published.lines {
+                stdout.push_str(line);
+                stdout.push('\n');
+            }
+            stdout.push_str("complete the deploy with:\n");
+            stdout.push_str(&published.apply);
+            stdout.push('\n');
+            text_outcome(stdout, ExitCode::Ok)
+        }
+        Err(diagnostics) => {
+            let exit = if diagnostics.iter().any(Diagnostic::is_could_not_check) {
+                ExitCode::CouldNotFinish
+            } else {
+                ExitCode::Usage
+            };
+            let report = Report {
+                source: None,
+                diagnostics: &diagnostics,
+                summary_subject: String::new(),
+            };
+            Outcome {
+                output: render(args.output.format, &report, use_color(&args.output)),
+                exit,
+                checked: None,
+            }
+        }
     }
 }
 

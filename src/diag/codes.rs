@@ -48,7 +48,12 @@ pub struct CodeInfo {
 /// never "invalid input".
 pub fn is_could_not_check(code: Code) -> bool {
     code.0.starts_with("TFC39")
-        || code.0.starts_with("TFC7")
+        || [
+            PUBLISH_UPLOAD_FAILED,
+            PUBLISH_QUEUE_FAILED,
+            PUBLISH_QUEUE_MISMATCH,
+        ]
+        .contains(&code)
         || code == BUNDLE_WRITE_FAILED
         || code == PROJECT_READ_FAILED
 }
@@ -491,6 +496,31 @@ directory of cortex.yaml (hidden files, Python caches and what .cortexignore
 names left out). A file or directory there could not be read, so the zip,
 its ID and the spec that names it could not be made. The build could not
 finish (exit code 3).";
+
+    PUBLISH_NOT_A_BUNDLE = "TFC7001", "not a usable bundle",
+"`publish` reads bundle.json and checks every file it lists against its
+sha256 before it uploads anything. The directory has no readable
+bundle.json, or a file is missing, lies outside the bundle or changed since
+`build` wrote it. Nothing was published (exit code 2): rebuild the bundle.";
+
+    PUBLISH_UPLOAD_FAILED = "TFC7002", "an S3 object could not be uploaded",
+"`publish` uploads the API spec and the project zip where Cortex's operator
+would (the cluster's bucket). An upload failed: credentials, permissions, a
+missing bucket or an unreachable endpoint. The deploy is not complete, and
+no `kubectl apply` command is printed (exit code 3). `publish` is idempotent:
+run it again once fixed.";
+
+    PUBLISH_QUEUE_FAILED = "TFC7003", "the SQS queue could not be created",
+"`publish` creates the FIFO queue Cortex's operator would create (its name,
+attributes and tags in queue.json). SQS refused or could not be reached; a
+queue of that name with other attributes also makes SQS refuse. The deploy
+is not complete (exit code 3).";
+
+    PUBLISH_QUEUE_MISMATCH = "TFC7004", "the queue is not the one the manifests use",
+"The manifests give the worker and the gateway the queue URL the operator
+would compute from the cluster's account and region. SQS created the queue
+under another account or name, so the API would poll a queue that does not
+exist. Build the bundle for the account you publish with (exit code 3).";
 
     INTERNAL = "TFC9001", "internal error",
 "cortex-tfc hit a bug while checking this input. Please report it with the

@@ -137,11 +137,7 @@ pub fn workload_path(target: &DeployTarget, api: &str) -> String {
 /// `clusterconfig/cluster_config.go:773-776`).
 pub fn queue_name(target: &DeployTarget, api: &str, ids: &Ids) -> String {
     let cluster_hash = hash_bytes(target.cluster_name.as_bytes());
-    format!(
-        "cx_{}_{api}_{}.fifo",
-        &cluster_hash[..8],
-        ids.deployment_id
-    )
+    format!("cx_{}_{api}_{}.fifo", &cluster_hash[..8], ids.deployment_id)
 }
 
 /// The queue URL as the operator computes it (`asyncapi/queue.go:70-80`).
@@ -249,8 +245,14 @@ pub fn annotations(plan: &ApiPlan) -> Result<Labels, String> {
             "networking.cortex.dev/endpoint",
             plan.spec.networking.endpoint.clone(),
         ),
-        ("autoscaling.cortex.dev/min-replicas", a.min_replicas.to_string()),
-        ("autoscaling.cortex.dev/max-replicas", a.max_replicas.to_string()),
+        (
+            "autoscaling.cortex.dev/min-replicas",
+            a.min_replicas.to_string(),
+        ),
+        (
+            "autoscaling.cortex.dev/max-replicas",
+            a.max_replicas.to_string(),
+        ),
         (
             "autoscaling.cortex.dev/target-replica-concurrency",
             go::format_float(a.target_replica_concurrency),
@@ -310,7 +312,10 @@ mod tests {
         );
         // time part, deployment ID, spec ID (spec/api.go:89)
         let parts: Vec<&str> = ids.api_id.split('-').collect();
-        assert_eq!(parts, ["7fffffffffffffff", &ids.deployment_id, &ids.spec_id]);
+        assert_eq!(
+            parts,
+            ["7fffffffffffffff", &ids.deployment_id, &ids.spec_id]
+        );
         assert_eq!(ids, self::ids(), "deterministic");
     }
 

@@ -172,7 +172,10 @@ pub fn render(plans: &[ApiPlan], inputs: &Inputs<'_>) -> Result<Bundle, String> 
             (ids::project_key(target, &project_id), project_zip.clone()),
         ];
         let mut api_files = vec![
-            (format!("{dir}/k8s.yaml"), k8s::manifests(&ctx)?.into_bytes()),
+            (
+                format!("{dir}/k8s.yaml"),
+                k8s::manifests(&ctx)?.into_bytes(),
+            ),
             (format!("{dir}/queue.json"), queue_json),
             (
                 format!("{dir}/models.config"),

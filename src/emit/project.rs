@@ -64,8 +64,7 @@ pub fn zip(files: &[ProjectFile]) -> Result<Vec<u8>, String> {
         put32(&mut central, offset);
         central.extend_from_slice(file.path.as_bytes());
     }
-    let entries =
-        u16::try_from(sorted.len()).map_err(|_| "too many files for a zip".to_owned())?;
+    let entries = u16::try_from(sorted.len()).map_err(|_| "too many files for a zip".to_owned())?;
     let central_offset = u32_of(out.len(), "the project zip")?;
     let central_size = u32_of(central.len(), "the project zip")?;
     out.extend_from_slice(&central);

@@ -76,13 +76,18 @@ impl DeployTarget {
             account_id: "123456789012".into(),
             namespace: "default".into(),
             operator_id: "cortex-tfc-test-operator".into(),
-            node_groups: [("cpu-od", false), ("cpu-spot", true), ("gpu", false), ("inf", false)]
-                .into_iter()
-                .map(|(name, spot)| NodeGroup {
-                    name: name.into(),
-                    spot,
-                })
-                .collect(),
+            node_groups: [
+                ("cpu-od", false),
+                ("cpu-spot", true),
+                ("gpu", false),
+                ("inf", false),
+            ]
+            .into_iter()
+            .map(|(name, spot)| NodeGroup {
+                name: name.into(),
+                spot,
+            })
+            .collect(),
             tags,
             images: Images::default(),
             cluster_name,

@@ -35,7 +35,9 @@ pub fn deployment(ctx: &Ctx<'_>) -> Result<Value, String> {
             selector: ids::selector(name, Role::Api),
             // a first deploy: init_replicas clamped to [min, max]
             // (k8s_specs.go:219-235)
-            replicas: a.init_replicas.clamp(a.min_replicas, a.max_replicas.max(a.min_replicas)),
+            replicas: a
+                .init_replicas
+                .clamp(a.min_replicas, a.max_replicas.max(a.min_replicas)),
             pod_labels: ids::pod_labels(name, ctx.ids, Role::Api),
             pod_spec: pod_spec(ctx, pod),
         },
@@ -88,7 +90,8 @@ fn volumes(plan: &ApiPlan) -> Vec<Value> {
         volumes.push(json!({ "name": "neuron-sock" }));
     }
     if let Some(shm) = &plan.spec.handler.shm_size {
-        volumes.push(json!({ "name": "dshm", "emptyDir": { "medium": "Memory", "sizeLimit": shm } }));
+        volumes
+            .push(json!({ "name": "dshm", "emptyDir": { "medium": "Memory", "sizeLimit": shm } }));
     }
     volumes
 }
@@ -239,7 +242,11 @@ fn serve(ctx: &Ctx<'_>) -> Value {
     let h = &ctx.plan.spec.handler;
     let inf = ctx.plan.neuron_rtd.is_some();
     // one TF Serving per process on Inferentia, each on its own port
-    let port_count = if inf { h.processes_per_replica.max(1) } else { 1 };
+    let port_count = if inf {
+        h.processes_per_replica.max(1)
+    } else {
+        1
+    };
     let ports: Vec<Value> = (0..port_count)
         .map(|i| json!({ "containerPort": i64::from(SERVING_PORT) + i }))
         .collect();
