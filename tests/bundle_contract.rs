@@ -370,7 +370,7 @@ fn the_gateway_gets_only_the_flags_it_defines() {
         }
         assert_eq!(
             args[i..],
-            [api.name.clone()],
+            *std::slice::from_ref(&api.name),
             "{}: the API name last",
             api.name
         );
