@@ -21,6 +21,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Check, then write the deployable bundle (TF Serving configs, k8s manifests, worker specs).
     Build(BuildArgs),
+    /// Upload a bundle's S3 objects and create its queue, as Cortex's operator would; prints the `kubectl apply` that completes the deploy.
+    Publish(PublishArgs),
     /// Show a model's versions and signatures (inputs, outputs, dtypes, shapes).
     Inspect(InspectArgs),
     /// Print the JSON Schema of cortex.yaml.
@@ -59,6 +61,21 @@ pub struct BuildArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    /// A bundle written by `build`.
+    pub bundle: PathBuf,
+    /// S3-compatible endpoint URL (implies path-style addressing); SQS
+    /// follows AWS_ENDPOINT_URL_SQS.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// Timeout of one AWS request attempt, a Go duration.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub s3_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct InspectArgs {
     /// The model: s3://bucket/prefix (through the store options) or a local directory.
     pub model: String,
@@ -80,6 +97,11 @@ pub struct ClusterArgs {
     /// derives it from the AWS account id; cortex-tfc never guesses it).
     #[arg(long, value_name = "NAME", requires = "cluster")]
     pub bucket: Option<String>,
+    /// The AWS account id (12 digits) the cluster runs in: Cortex reads it
+    /// from the credentials, and the bundle's queue URL holds it. Needed by
+    /// `build`.
+    #[arg(long, value_name = "ID", requires = "cluster")]
+    pub account_id: Option<String>,
 }
 
 /// Where models are checked: real S3 by default (standard AWS chain).

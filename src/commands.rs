@@ -7,7 +7,7 @@ use crate::build;
 use crate::check::{CheckOptions, Checked, Failure, ModelCheck, check_file};
 use crate::cli::{
     BuildArgs, CheckArgs, Cli, ClusterArgs, ColorChoice, Command, CompletionsArgs, ExplainArgs,
-    InspectArgs, OutputArgs, StoreArgs,
+    InspectArgs, OutputArgs, PublishArgs, StoreArgs,
 };
 use crate::cluster;
 use crate::diag::Diagnostic;
@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Build(args) => build(&args),
+        Command::Publish(args) => publish(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Schema => text_outcome(schema::to_pretty_string(), ExitCode::Ok),
         Command::Explain(args) => explain(&args),
@@ -60,8 +61,11 @@ fn check_with_cluster(
     let loaded = match &cluster_args.cluster {
         Some(path) => {
             let mut loaded = cluster::check_file(path, &path.display().to_string())?;
-            if let (Some(config), Some(bucket)) = (loaded.config.as_mut(), &cluster_args.bucket) {
-                config.bucket = Some(bucket.clone());
+            if let Some(config) = loaded.config.as_mut() {
+                if let Some(bucket) = &cluster_args.bucket {
+                    config.bucket = Some(bucket.clone());
+                }
+                config.account_id.clone_from(&cluster_args.account_id);
             }
             // the deploy checks assume a cluster Cortex would have created
             let cluster_ok = !loaded.diagnostics.iter().any(Diagnostic::is_error);
@@ -76,6 +80,39 @@ fn check_with_cluster(
         checked.add_cluster_file(loaded);
     }
     Ok(checked)
+}
+
+/// `--account-id` is an AWS account id: twelve digits.
+fn bad_account_flag(cluster_args: &ClusterArgs) -> Option<Outcome> {
+    let id = cluster_args.account_id.as_deref()?;
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(usage_error(format!(
+        "error: --account-id `{id}` is not an AWS account id (12 digits)\n"
+    )))
+}
+
+/// `build` writes what the operator creates on one cluster: it needs the
+/// cluster configuration (`check` runs without it).
+fn build_needs_cluster(cluster_args: &ClusterArgs) -> Option<Outcome> {
+    if cluster_args.cluster.is_some() {
+        return None;
+    }
+    Some(usage_error(
+        "error: `build` needs the cluster configuration (--cluster cluster.yaml): the bundle holds the cluster's name, region, bucket and node groups\n".to_owned(),
+    ))
+}
+
+fn usage_error(message: String) -> Outcome {
+    Outcome {
+        output: Rendered {
+            stdout: Vec::new(),
+            stderr: message.into_bytes(),
+        },
+        exit: ExitCode::Usage,
+        checked: None,
+    }
 }
 
 /// `--bucket` must be a name Cortex accepts for `bucket`.
@@ -95,7 +132,8 @@ fn bad_bucket_flag(cluster_args: &ClusterArgs) -> Option<Outcome> {
 }
 
 fn check(args: &CheckArgs) -> Outcome {
-    if let Some(usage) = bad_bucket_flag(&args.cluster) {
+    if let Some(usage) = bad_bucket_flag(&args.cluster).or_else(|| bad_account_flag(&args.cluster))
+    {
         return usage;
     }
     match check_with_cluster(&args.config, &args.cluster, &args.store) {
@@ -135,7 +173,10 @@ fn build(args: &BuildArgs) -> Outcome {
             checked: None,
         };
     }
-    if let Some(usage) = bad_bucket_flag(&args.cluster) {
+    if let Some(usage) = bad_bucket_flag(&args.cluster)
+        .or_else(|| bad_account_flag(&args.cluster))
+        .or_else(|| build_needs_cluster(&args.cluster))
+    {
         return usage;
     }
     let mut checked = match check_with_cluster(&args.config, &args.cluster, &args.store) {
@@ -169,6 +210,41 @@ fn build(args: &BuildArgs) -> Outcome {
         output,
         exit: exit_code(&checked, &args.output),
         checked: Some(checked),
+    }
+}
+
+fn publish(args: &PublishArgs) -> Outcome {
+    let options = S3Options::new(args.s3_endpoint.clone(), args.s3_timeout);
+    match crate::publish::publish(&args.bundle, &options) {
+        Ok(published) => {
+            let mut stdout = String::new();
+            for line in &published.lines {
+                stdout.push_str(line);
+                stdout.push('\n');
+            }
+            stdout.push_str("complete the deploy with:\n");
+            stdout.push_str(&published.apply);
+            stdout.push('\n');
+            text_outcome(stdout, ExitCode::Ok)
+        }
+        Err(diagnostics) => {
+            let exit = if diagnostics.iter().any(Diagnostic::is_could_not_check) {
+                ExitCode::CouldNotFinish
+            } else {
+                ExitCode::Usage
+            };
+            let report = Report {
+                source: None,
+                diagnostics: &diagnostics,
+                summary_subject: String::new(),
+                ..Report::default()
+            };
+            Outcome {
+                output: render(args.output.format, &report, use_color(&args.output)),
+                exit,
+                checked: None,
+            }
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod load;
 pub mod models;
 pub mod parallel;
 pub mod plan;
+pub mod publish;
 pub mod rules;
 pub mod schema;
 pub mod source;

@@ -78,9 +78,9 @@ pub struct DependenciesSpec {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ComputeSpec {
-    /// Millicores as a Kubernetes quantity (`500m`); `None`: no request.
+    /// As written (Cortex keeps the user's text); `None`: no request.
     pub cpu: Option<String>,
-    /// Bytes as a Kubernetes quantity.
+    /// As written.
     pub mem: Option<String>,
     pub gpu: i64,
     pub inf: i64,
@@ -286,11 +286,7 @@ fn api_spec(config: &ApiConfig, accelerator: Accelerator, found: &[&Model]) -> A
                 .unwrap_or_else(|| default_serving_image(accelerator)),
             env: h.env.clone().unwrap_or_default(),
             log_level: log_level(h.log_level),
-            shm_size: h
-                .shm_size
-                .as_ref()
-                .and_then(|q| quantity::parse(&q.text()).ok())
-                .map(|q| q.units().to_string()),
+            shm_size: h.shm_size.as_ref().map(|q| q.text().into_owned()),
             processes_per_replica: processes,
             threads_per_process: threads,
         },
@@ -298,12 +294,10 @@ fn api_spec(config: &ApiConfig, accelerator: Accelerator, found: &[&Model]) -> A
             cpu: compute
                 .and_then(|c| c.cpu.clone())
                 .unwrap_or(Some(Written::Text("200m".into())))
-                .and_then(|q| quantity::parse(&q.text()).ok())
-                .map(|q| format!("{}m", q.millis())),
+                .map(|q| q.text().into_owned()),
             mem: compute
                 .and_then(|c| c.mem.as_ref())
-                .and_then(|q| quantity::parse(&q.text()).ok())
-                .map(|q| q.units().to_string()),
+                .map(|q| q.text().into_owned()),
             gpu: compute.and_then(|c| c.gpu).unwrap_or(0),
             inf: compute.and_then(|c| c.inf).unwrap_or(0),
             node_groups: compute.and_then(|c| c.node_groups.clone()),
@@ -350,18 +344,18 @@ fn api_spec(config: &ApiConfig, accelerator: Accelerator, found: &[&Model]) -> A
 fn models_spec(config: &ApiConfig) -> ModelsSpec {
     let m = config.handler.models.as_ref();
     ModelsSpec {
-        path: m.and_then(|m| m.path.as_deref()).map(normalise_s3),
+        path: m.and_then(|m| m.path.clone()),
         paths: m.and_then(|m| m.paths.as_ref()).map(|paths| {
             paths
                 .iter()
                 .map(|p| ModelPathSpec {
                     name: p.name.clone(),
-                    path: normalise_s3(&p.path),
+                    path: p.path.clone(),
                     signature_key: p.signature_key.clone(),
                 })
                 .collect()
         }),
-        dir: m.and_then(|m| m.dir.as_deref()).map(normalise_s3),
+        dir: m.and_then(|m| m.dir.clone()),
         signature_key: m.and_then(|m| m.signature_key.clone()),
     }
 }
@@ -447,15 +441,6 @@ fn normalise_file(path: &str) -> String {
 /// python_path: no leading `./`, one trailing `/`.
 fn normalise_dir(path: &str) -> String {
     format!("{}/", normalise_file(path).trim_end_matches('/'))
-}
-
-/// S3 paths end with `/`.
-fn normalise_s3(path: &str) -> String {
-    if path.ends_with('/') {
-        path.to_owned()
-    } else {
-        format!("{path}/")
-    }
 }
 
 /// Free-form config with every mapping's keys sorted (deterministic bytes).
@@ -548,7 +533,8 @@ mod tests {
             IntOrString::String("25%".into())
         );
         assert_eq!(s.networking.endpoint, "/iris");
-        assert_eq!(s.handler.models.path.as_deref(), Some("s3://b/m/"));
+        // as written, as Cortex keeps it
+        assert_eq!(s.handler.models.path.as_deref(), Some("s3://b/m"));
         assert_eq!(
             (plan.api.cpu_millis, plan.serve.cpu_millis),
             (Some(100), Some(100))
@@ -582,6 +568,5 @@ mod tests {
         assert_eq!(normalise_dir("./src"), "src/");
         assert_eq!(normalise_dir("lib/"), "lib/");
         assert_eq!(normalise_file("./././handler.py"), "handler.py");
-        assert_eq!(normalise_s3("s3://b/m"), "s3://b/m/");
     }
 }

@@ -24,6 +24,9 @@ fn build_command(config: &Path, store: &Path, out: &Path) -> Command {
     command
         .arg("build")
         .arg(config)
+        .arg("--cluster")
+        .arg(root().join("examples/cluster.yaml"))
+        .args(["--account-id", "123456789012"])
         .arg("--store")
         .arg(store)
         .arg("-o")
@@ -74,7 +77,8 @@ fn the_same_input_gives_the_same_bytes() {
     assert_eq!(build(&config, &store, &a).status.code(), Some(0));
     assert_eq!(build(&config, &store, &b).status.code(), Some(0));
     let (first, second) = (tree(&a), tree(&b));
-    assert_eq!(first.len(), 7, "{:?}", first.keys());
+    // per API: k8s.yaml, queue.json, models.config and three S3 objects
+    assert_eq!(first.len(), 13, "{:?}", first.keys());
     assert_eq!(first, second);
     // rebuilding over an existing bundle replaces it with the same bytes
     assert_eq!(build(&config, &store, &a).status.code(), Some(0));
@@ -265,4 +269,26 @@ fn killing_a_build_mid_write_leaves_the_previous_bundle_intact() {
         killed_mid_write >= 3,
         "only {killed_mid_write} kills landed mid-write"
     );
+}
+
+/// A project file that cannot be read stops the build with TFC5003 (exit
+/// 3): the zip, and so the project ID in the spec, cannot be made. Reading
+/// `/proc/self/mem` from its start fails even for root.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreadable_project_file_could_not_finish() {
+    let (config, store) = example();
+    let dir = scratch("unreadable");
+    let project = dir.join("project");
+    std::fs::create_dir_all(&project).expect("project");
+    for file in ["cortex.yaml", "iris_handler.py", "text_handler.py"] {
+        std::fs::copy(config.with_file_name(file), project.join(file)).expect("copy");
+    }
+    std::os::unix::fs::symlink("/proc/self/mem", project.join("unreadable.bin")).expect("link");
+    let out = build(&project.join("cortex.yaml"), &store, &dir.join("bundle"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("TFC5003"), "{stderr}");
+    assert!(stderr.contains("unreadable.bin"), "{stderr}");
+    assert!(!dir.join("bundle").exists());
 }

@@ -328,7 +328,7 @@ fn readme_example_builds_from_the_example_store() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = include_str!("../README.md");
     assert!(readme.contains(
-        "cargo run --release -- build examples/iris/cortex.yaml --cluster examples/cluster.yaml --store examples/store\n"
+        "cargo run --release -- build examples/iris/cortex.yaml --cluster examples/cluster.yaml --account-id 123456789012 --store examples/store\n"
     ));
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("readme-example-bundle");
     let _ = std::fs::remove_dir_all(&out_dir);
@@ -339,6 +339,8 @@ fn readme_example_builds_from_the_example_store() {
             "examples/iris/cortex.yaml",
             "--cluster",
             "examples/cluster.yaml",
+            "--account-id",
+            "123456789012",
             "--store",
             "examples/store",
             "-o",
@@ -366,7 +368,7 @@ fn readme_example_builds_from_the_example_store() {
     assert_eq!(report["placement"].as_array().map(Vec::len), Some(2));
     for file in [
         "bundle.json",
-        "apis/iris-classifier/spec.json",
+        "apis/iris-classifier/queue.json",
         "apis/text-models/k8s.yaml",
         "apis/text-models/models.config",
     ] {
@@ -510,6 +512,8 @@ fn bucket_flag_reaches_bundle_json() {
             &cluster_path.to_string_lossy(),
             "--bucket",
             "my-models",
+            "--account-id",
+            "123456789012",
             "--store",
             "examples/store",
             "-o",

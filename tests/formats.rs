@@ -155,8 +155,12 @@ fn deny_warnings_turns_warnings_into_a_failure() {
             "--store",
             "store",
             "--deny-warnings",
-            "-o",
+            "--account-id",
+            "123456789012",
+            "--cluster",
         ])
+        .arg(root().join("tests/fixtures/golden-cluster.yaml"))
+        .arg("-o")
         .arg(&out)
         .output()
         .expect("runs");

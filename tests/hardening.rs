@@ -120,6 +120,13 @@ fn a_config_nested_to_the_depth_limit_is_checked() {
             &file.display().to_string(),
             "--store",
             &store.display().to_string(),
+            "--account-id",
+            "123456789012",
+            "--cluster",
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/golden-cluster.yaml")
+                .display()
+                .to_string(),
             "--out",
         ])
         .arg(dir.join("bundle"))
@@ -179,6 +186,10 @@ fn credentials_never_reach_output_or_bundle() {
             .args([
                 "build",
                 "examples/iris/cortex.yaml",
+                "--cluster",
+                "examples/cluster.yaml",
+                "--account-id",
+                "123456789012",
                 "--store",
                 "examples/store",
                 "--format",

@@ -50,6 +50,13 @@ pub struct ClusterConfig {
     pub node_groups: Vec<NodeGroup>,
     /// Image overrides of Cortex's own components, by key (`image_operator`).
     pub image_overrides: BTreeMap<String, String>,
+    /// The AWS tags of the file (`tags`): Cortex puts them on every resource
+    /// it creates, the API queues included.
+    pub tags: BTreeMap<String, String>,
+    /// The AWS account (`--account-id`): Cortex reads it from the
+    /// credentials; queue URLs and the operator's ID derive from it.
+    #[serde(skip)]
+    pub account_id: Option<String>,
 }
 
 /// One node group.
@@ -112,6 +119,8 @@ impl ClusterConfig {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+            tags: file.tags.clone().unwrap_or_default(),
+            account_id: None,
         }
     }
 

@@ -44,10 +44,19 @@ pub struct CodeInfo {
     pub explanation: &'static str,
 }
 
-/// Store failures (`TFC39xx`) and a bundle that could not be written mean
-/// "could not finish", never "invalid input".
+/// Store failures (`TFC39xx`), a bundle that could not be written or
+/// zipped, and publish's AWS failures (`TFC7xxx`) mean "could not finish",
+/// never "invalid input".
 pub fn is_could_not_check(code: Code) -> bool {
-    code.0.starts_with("TFC39") || code == BUNDLE_WRITE_FAILED
+    code.0.starts_with("TFC39")
+        || [
+            PUBLISH_UPLOAD_FAILED,
+            PUBLISH_QUEUE_FAILED,
+            PUBLISH_QUEUE_MISMATCH,
+        ]
+        .contains(&code)
+        || code == BUNDLE_WRITE_FAILED
+        || code == PROJECT_READ_FAILED
 }
 
 /// Finds a code by its text, ignoring ASCII case (`tfc2031` works too).
@@ -598,6 +607,21 @@ the previous bundle, if any, is left as it was. The build could not finish
 by cortex-tfc (it has no bundle.json). cortex-tfc never replaces such a
 directory: choose another output directory, or remove it (exit code 2).";
 
+    PROJECT_READ_FAILED = "TFC5003", "the project files could not be read",
+"`build` zips the project as `cortex deploy` does: every file in the
+directory of cortex.yaml (hidden files, Python caches and what .cortexignore
+names left out). A file or directory there could not be read, so the zip,
+its ID and the spec that names it could not be made. The build could not
+finish (exit code 3).";
+
+    BUILD_NEEDS_CLUSTER_VALUE = "TFC5004", "the bundle needs a value of the AWS account",
+"The bundle holds what Cortex's operator creates on one cluster, and two of
+its values come from the AWS account in Cortex: the cluster's bucket (by
+default `<cluster_name>-<hash of the account id>`, cluster_config.go:846-849)
+and the account id itself, which the queue URL holds
+(asyncapi/queue.go). cortex-tfc never guesses them: name the bucket in
+cluster.yaml (`bucket:`) or with --bucket, and pass --account-id.";
+
     CLUSTER_CHECKS_SKIPPED = "TFC6000", "cluster checks not run (no --cluster)",
 "A note, never an error. Part of what Cortex 0.34 refuses at `cortex deploy`
 depends on the cluster (pkg/operator/resources/validations.go,
@@ -735,6 +759,30 @@ report, which is less than the nominal memory, and never raises it again
 with little room can then be refused by `cortex deploy` with an unchanged
 cortex.yaml. cortex-tfc warns when less than 7% of the node's nominal memory
 would be left (a heuristic); the diagnostic shows the margin.";
+    PUBLISH_NOT_A_BUNDLE = "TFC7001", "not a usable bundle",
+"`publish` reads bundle.json and checks every file it lists against its
+sha256 before it uploads anything. The directory has no readable
+bundle.json, or a file is missing, lies outside the bundle or changed since
+`build` wrote it. Nothing was published (exit code 2): rebuild the bundle.";
+
+    PUBLISH_UPLOAD_FAILED = "TFC7002", "an S3 object could not be uploaded",
+"`publish` uploads the API spec and the project zip where Cortex's operator
+would (the cluster's bucket). An upload failed: credentials, permissions, a
+missing bucket or an unreachable endpoint. The deploy is not complete, and
+no `kubectl apply` command is printed (exit code 3). `publish` is idempotent:
+run it again once fixed.";
+
+    PUBLISH_QUEUE_FAILED = "TFC7003", "the SQS queue could not be created",
+"`publish` creates the FIFO queue Cortex's operator would create (its name,
+attributes and tags in queue.json). SQS refused or could not be reached; a
+queue of that name with other attributes also makes SQS refuse. The deploy
+is not complete (exit code 3).";
+
+    PUBLISH_QUEUE_MISMATCH = "TFC7004", "the queue is not the one the manifests use",
+"The manifests give the worker and the gateway the queue URL the operator
+would compute from the cluster's account and region. SQS created the queue
+under another account or name, so the API would poll a queue that does not
+exist. Build the bundle for the account you publish with (exit code 3).";
 
     INTERNAL = "TFC9001", "internal error",
 "cortex-tfc hit a bug while checking this input. Please report it with the

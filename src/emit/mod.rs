@@ -1,31 +1,53 @@
-//! The emit stage: the bundle, from the plans only.
+//! The emit stage: the bundle, from the plans and the deploy target only.
 //!
 //! ```text
 //! <out>/
-//!   bundle.json               compiler + Cortex version, source sha256, per API files + sha256
-//!   apis/<api>/spec.json      runtime spec for the worker (CORTEX_API_SPEC)
-//!   apis/<api>/models.config  TF Serving ModelServerConfig (protobuf text)
-//!   apis/<api>/k8s.yaml       worker + gateway Deployments, Service, HPA, VirtualService
+//!   bundle.json                 compiler + Cortex version, source sha256, per API:
+//!                               IDs, queue, S3 objects, files + sha256
+//!   apis/<api>/k8s.yaml         what the operator applies: worker + gateway
+//!                               Deployments, Service, HPA, VirtualService
+//!   apis/<api>/queue.json       the SQS queue the operator creates
+//!   apis/<api>/models.config    record of the TF Serving config the worker
+//!                               loads over gRPC (mounted nowhere)
+//!   apis/<api>/s3/<bucket>/<key>  each S3 object the operator uploads:
+//!                               the spec (at its api and handler keys) and
+//!                               the project zip
 //! ```
 //!
 //! Identical input gives identical bytes: no timestamps, sorted maps, and
-//! the only IDs are content hashes. [`write`] puts the bundle in place
-//! atomically: a failed or killed build leaves an existing bundle as it was.
+//! the IDs derived from the content ([`ids`]). [`write`] puts the bundle in
+//! place atomically: a failed or killed build leaves an existing bundle as
+//! it was.
 
+pub mod gateway;
+pub mod go;
+pub mod hpa;
+pub mod ids;
 pub mod k8s;
+pub mod project;
+pub mod queue;
+pub mod service;
+pub mod spec;
+pub mod target;
 pub mod tfs;
+pub mod virtual_service;
+pub mod worker;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::models::Accelerator;
 use crate::models::signatures::Signature;
 use crate::plan::ApiPlan;
 use crate::rules::handler::CORTEX_VERSION;
+
+pub use project::ProjectFile;
+pub use spec::Origin;
+pub use target::DeployTarget;
 
 /// The files of a bundle, by path relative to its root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +61,7 @@ struct BundleManifest<'a> {
     cortex_version: &'static str,
     kubernetes_version: &'static str,
     source: SourceInfo<'a>,
+    cluster: ClusterInfo<'a>,
     apis: Vec<ApiEntry<'a>>,
 }
 
@@ -55,12 +78,42 @@ struct SourceInfo<'a> {
 }
 
 #[derive(Serialize)]
+struct ClusterInfo<'a> {
+    name: &'a str,
+    region: &'a str,
+    bucket: &'a str,
+    namespace: &'a str,
+}
+
+#[derive(Serialize)]
 struct ApiEntry<'a> {
     name: &'a str,
     accelerator: Accelerator,
     endpoint: &'a str,
+    ids: IdsEntry,
+    /// `queue.json`, relative to the bundle root.
+    queue: String,
+    s3_objects: Vec<S3Object>,
     models: Vec<ModelEntry<'a>>,
     files: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct IdsEntry {
+    api_id: String,
+    spec_id: String,
+    handler_id: String,
+    deployment_id: String,
+    project_id: String,
+}
+
+/// One object `publish` uploads: `file` (relative to the bundle root) to
+/// `s3://<bucket>/<key>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Object {
+    pub bucket: String,
+    pub key: String,
+    pub file: String,
 }
 
 #[derive(Serialize)]
@@ -79,37 +132,84 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The inputs of [`render`] besides the plans.
+pub struct Inputs<'a> {
+    pub target: &'a DeployTarget,
+    /// One per plan, in the same order.
+    pub origins: &'a [Origin<'a>],
+    /// The files `cortex deploy` zips.
+    pub project: &'a [ProjectFile],
+    pub source_name: &'a str,
+    pub source_text: &'a str,
+}
+
 /// Renders every file of the bundle.
-pub fn render(plans: &[ApiPlan], source_name: &str, source_text: &str) -> Result<Bundle, String> {
+pub fn render(plans: &[ApiPlan], inputs: &Inputs<'_>) -> Result<Bundle, String> {
+    if plans.len() != inputs.origins.len() {
+        return Err("one origin per API is needed".into());
+    }
+    let target = inputs.target;
     let renderer = tfs::Renderer::new()?;
+    let project_zip = project::zip(inputs.project)?;
+    let project_id = ids::hash_bytes(&project_zip);
     let mut files = BTreeMap::new();
     let mut apis = Vec::new();
-    for plan in plans {
-        let dir = format!("apis/{}", plan.name());
-        let mut spec = serde_json::to_vec_pretty(&plan.spec).map_err(|e| e.to_string())?;
-        spec.push(b'\n');
-        // the deployment ID is a hash of what the worker runs
-        let deployment_id: String = sha256_hex(&spec).chars().take(12).collect();
-        let api_files = [
-            (format!("{dir}/spec.json"), spec),
+    for (plan, origin) in plans.iter().zip(inputs.origins) {
+        let name = plan.name();
+        let dir = format!("apis/{name}");
+        let spec = spec::render(plan, target, origin, &project_id)?;
+        let ctx = k8s::Ctx {
+            plan,
+            target,
+            ids: &spec.ids,
+        };
+        let queue = queue::queue(&ctx);
+        let mut queue_json = serde_json::to_vec_pretty(&queue).map_err(|e| e.to_string())?;
+        queue_json.push(b'\n');
+        let s3_objects: Vec<(String, Vec<u8>)> = vec![
+            (ids::spec_key(target, name, &spec.ids), spec.json.clone()),
+            (ids::handler_key(target, name, &spec.ids), spec.json),
+            (ids::project_key(target, &project_id), project_zip.clone()),
+        ];
+        let mut api_files = vec![
+            (
+                format!("{dir}/k8s.yaml"),
+                k8s::manifests(&ctx)?.into_bytes(),
+            ),
+            (format!("{dir}/queue.json"), queue_json),
             (
                 format!("{dir}/models.config"),
                 renderer.models_config(plan)?.into_bytes(),
             ),
-            (
-                format!("{dir}/k8s.yaml"),
-                k8s::manifests(plan, &deployment_id)?.into_bytes(),
-            ),
         ];
+        let mut objects = Vec::new();
+        for (key, bytes) in s3_objects {
+            let file = format!("{dir}/s3/{}/{key}", target.bucket);
+            objects.push(S3Object {
+                bucket: target.bucket.clone(),
+                key,
+                file: file.clone(),
+            });
+            api_files.push((file, bytes));
+        }
         let hashes = api_files
             .iter()
             .map(|(path, bytes)| (path.clone(), sha256_hex(bytes)))
             .collect();
         files.extend(api_files);
         apis.push(ApiEntry {
-            name: plan.name(),
+            name,
             accelerator: plan.accelerator,
             endpoint: &plan.spec.networking.endpoint,
+            ids: IdsEntry {
+                api_id: spec.ids.api_id.clone(),
+                spec_id: spec.ids.spec_id.clone(),
+                handler_id: spec.ids.handler_id.clone(),
+                deployment_id: spec.ids.deployment_id.clone(),
+                project_id: spec.ids.project_id.clone(),
+            },
+            queue: format!("{dir}/queue.json"),
+            s3_objects: objects,
             models: plan
                 .spec
                 .curated_model_resources
@@ -132,8 +232,14 @@ pub fn render(plans: &[ApiPlan], source_name: &str, source_text: &str) -> Result
         cortex_version: CORTEX_VERSION,
         kubernetes_version: k8s::KUBERNETES_VERSION,
         source: SourceInfo {
-            file: source_name,
-            sha256: sha256_hex(source_text.as_bytes()),
+            file: inputs.source_name,
+            sha256: sha256_hex(inputs.source_text.as_bytes()),
+        },
+        cluster: ClusterInfo {
+            name: &target.cluster_name,
+            region: &target.region,
+            bucket: &target.bucket,
+            namespace: &target.namespace,
         },
         apis,
     };

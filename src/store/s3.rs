@@ -103,6 +103,13 @@ impl S3Store {
     }
 }
 
+impl S3Store {
+    /// The configured client, for `publish`'s uploads.
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+}
+
 impl ModelStore for S3Store {
     async fn list(&self, path: &S3Path) -> Result<Vec<String>, StoreError> {
         let mut pages = self
