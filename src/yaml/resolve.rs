@@ -453,11 +453,10 @@ pub(super) fn reading(text: &str, value: &Value) -> Option<String> {
             format!("the boolean {b}")
         }
         Value::Int(i) if *i.to_string() != *text => {
-            let octal = text.trim_start_matches(['+', '-']).starts_with('0')
-                && text.len() > 1
-                && text
-                    .bytes()
-                    .all(|c| c.is_ascii_digit() || matches!(c, b'_' | b'+' | b'-'));
+            let digits = text.trim_start_matches(['+', '-']);
+            let octal = digits.len() > 1
+                && digits.starts_with('0')
+                && digits.bytes().all(|c| c.is_ascii_digit() || c == b'_');
             if octal {
                 format!("the integer {i} (a leading 0 means octal)")
             } else {

@@ -487,7 +487,11 @@ fn yaml11_reading_explains_surprising_plain_values_only() {
     assert!(reading("no").is_some_and(|r| r.contains("the boolean false")));
     assert!(reading("on").is_some_and(|r| r.contains("the boolean true")));
     assert!(reading("010").is_some_and(|r| r.contains("the integer 8 (a leading 0 means octal)")));
-    assert!(reading("0x1F").is_some_and(|r| r.contains("the integer 31")));
+    assert!(
+        reading("0x1F")
+            .is_some_and(|r| r.ends_with("as the integer 31; quote it to keep the text: \"0x1F\""))
+    );
+    assert!(reading("-0").is_some_and(|r| r.contains("the integer 0;")));
     assert!(reading("1_000").is_some_and(|r| r.contains("the integer 1000")));
     assert!(reading("1e3").is_some_and(|r| r.contains("the number 1000")));
     assert!(reading(".inf").is_some_and(|r| r.contains("infinity")));
