@@ -215,6 +215,13 @@ specification as JSON (pkg/operator/resources/asyncapi/api.go,
 UploadJSONToS3), and JSON has no infinity or NaN: the deploy fails. Write a
 finite number.";
 
+    RENAMED_IN_0_34 = "TFC1014", "field renamed in Cortex 0.34",
+"The field has the name it had in Cortex 0.33. Cortex 0.34 renamed the API's
+'predictor' section to 'handler' (pkg/types/userconfig/config_key.go); the
+handler class in handler.path is now 'Handler' (was 'TensorFlowPredictor' or
+'PythonPredictor'), and Cortex's images are '*-handler' (was '*-predictor').
+Rename the key; the other fields inside keep their names.";
+
     UNSUPPORTED_KIND = "TFC2001", "API kind not supported by cortex-tfc",
 "cortex-tfc compiles Cortex 0.34 AsyncAPIs that use the TensorFlow handler.
 RealtimeAPI, BatchAPI, TaskAPI and TrafficSplitter are valid Cortex kinds but

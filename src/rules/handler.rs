@@ -155,7 +155,13 @@ fn image_problem(api: &ApiCtx<'_>, path: &str, text: &str) -> Option<Diagnostic>
         format!("{path} `{text}` is a Cortex image, and Cortex {CORTEX_VERSION} reads its tag as `{tag}`, which does not start with `{CORTEX_VERSION}`"),
         format!("expected a tag starting with `{CORTEX_VERSION}`"),
     );
-    d = if pinned {
+    d = if text.contains("-predictor") {
+        let renamed = text
+            .rsplit_once(':')
+            .map_or(text, |(name, _)| name)
+            .replace("-predictor", "-handler");
+        d.help(format!("Cortex 0.34 renamed its images from `*-predictor` to `*-handler`: use `{renamed}:{CORTEX_VERSION}`"))
+    } else if pinned {
         d.help(format!("Cortex takes the tag after the last ':', which for a digest-pinned image is the digest: drop the digest and use the tag `{CORTEX_VERSION}`"))
     } else {
         d.help(format!("use a tag starting with `{CORTEX_VERSION}` (such as `{CORTEX_VERSION}` or `{CORTEX_VERSION}-cuda11.0`), or your own image built from it"))
@@ -305,6 +311,18 @@ mod tests {
                 ("TFC2023", pinned.as_str()),
                 ("TFC2023", "cortexlabsdev/serving:master")
             ]
+        );
+        // a 0.33 image: the help names the 0.34 image
+        let text = api_yaml(
+            "    image: quay.io/cortexlabs/tensorflow-predictor:0.33.0\n",
+            "",
+        );
+        let diags = run_rule(&text, images);
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some(
+                "Cortex 0.34 renamed its images from `*-predictor` to `*-handler`: use `quay.io/cortexlabs/tensorflow-handler:0.34.0`"
+            )
         );
         let text = api_yaml("    image: Quay.io/team/handler:1\n", "");
         assert_eq!(
