@@ -412,6 +412,13 @@ worker splits the path itself (deconstruct_s3_path in
 pkg/cortex/serve/cortex_internal/lib/storage/s3.py), joins an empty list of
 key parts and crashes: the API never serves. Write 's3://bucket/'.";
 
+    HANDLER_CLASS_0_33 = "TFC2043", "handler file has a Cortex 0.33 class",
+"The file named by handler.path defines TensorFlowPredictor or
+PythonPredictor (the Cortex 0.33 names) and nothing called Handler. Cortex
+0.34's worker loads the class named 'Handler' from that file
+(pkg/cortex/serve/cortex_internal/lib/api/async_api.py) and stops with
+'Handler class is not defined': the API never serves. Rename the class.";
+
     MODELS_NOT_CHECKED = "TFC3000", "model files were not checked",
 "With --offline, cortex-tfc checks cortex.yaml but not the models it names:
 no S3 listing, no structure rules. Run without --offline (or with --store DIR
