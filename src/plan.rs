@@ -276,13 +276,16 @@ fn api_spec(config: &ApiConfig, accelerator: Accelerator, found: &[&Model]) -> A
                 .map(|m| m.into_iter().map(|(k, v)| (k, sorted(v))).collect())
                 .unwrap_or_default(),
             python_path: h.python_path.as_deref().map(normalise_dir),
+            // userconfig/api.go:170 ApplyDefaultDockerPaths: "" is the default
             image: h
                 .image
                 .clone()
+                .filter(|i| !i.is_empty())
                 .unwrap_or_else(|| format!("{REGISTRY}/tensorflow-handler:{CORTEX_VERSION}")),
             tensorflow_serving_image: h
                 .tensorflow_serving_image
                 .clone()
+                .filter(|i| !i.is_empty())
                 .unwrap_or_else(|| default_serving_image(accelerator)),
             env: h.env.clone().unwrap_or_default(),
             log_level: log_level(h.log_level),
@@ -469,6 +472,23 @@ mod tests {
         assert_eq!(split(Some(501), 2), vec![Some(251), Some(250)]);
         assert_eq!(split(Some(1000), 3), vec![Some(334), Some(333), Some(333)]);
         assert_eq!(split(None, 2), vec![None, None]);
+    }
+
+    // pkg/types/userconfig/api.go:170,183 ApplyDefaultDockerPaths
+    #[test]
+    fn empty_images_mean_the_defaults() {
+        let mut config = minimal("");
+        config.handler.image = Some(String::new());
+        config.handler.tensorflow_serving_image = Some(String::new());
+        let plan = plan_api(&config, Accelerator::Cpu, &[]);
+        assert_eq!(
+            plan.spec.handler.image,
+            "quay.io/cortexlabs/tensorflow-handler:0.34.0"
+        );
+        assert_eq!(
+            plan.spec.handler.tensorflow_serving_image,
+            "quay.io/cortexlabs/tensorflow-serving-cpu:0.34.0"
+        );
     }
 
     fn minimal(extra: &str) -> ApiConfig {

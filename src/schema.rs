@@ -260,6 +260,11 @@ impl SchemaChecker {
                     };
                     let mut key_path = path.clone();
                     key_path.push(Seg::Key(key.clone()));
+                    if let Some(d) = renamed_in_0_34(&field, key, entry) {
+                        report.diagnostics.push(with_context(d, &key_path));
+                        report.repairs.push((key_path, Repair::Remove));
+                        continue;
+                    }
                     let where_ = if field.is_empty() {
                         self.root.0.to_owned()
                     } else {
@@ -280,6 +285,10 @@ impl SchemaChecker {
             }
             ValidationErrorKind::Required { property } => {
                 let property = property.as_str().unwrap_or_default();
+                // `predictor:` already says where `handler` went
+                if field.is_empty() && property == "handler" && item.entry("predictor").is_some() {
+                    return;
+                }
                 let mut d = Diagnostic::error(
                     codes::MISSING_FIELD,
                     if field.is_empty() {
@@ -375,6 +384,28 @@ impl SchemaChecker {
             .map(|props| props.keys().cloned().collect())
             .unwrap_or_default()
     }
+}
+
+/// Fields of Cortex 0.33 that 0.34 renamed (diff of
+/// `pkg/types/userconfig/config_key.go` between the tags: `PredictorKey`
+/// became `HandlerKey`; nothing else in an API's schema was renamed or
+/// removed). One diagnostic on the old key, instead of "unknown field" plus
+/// "missing field".
+fn renamed_in_0_34(field: &str, key: &str, entry: &crate::yaml::Entry) -> Option<Diagnostic> {
+    let (old, new) = match (field, key) {
+        ("", "predictor") => ("predictor", "handler"),
+        _ => return None,
+    };
+    Some(
+        Diagnostic::error(
+            codes::RENAMED_IN_0_34,
+            format!("`{old}` is called `{new}` in Cortex 0.34 (it was renamed from 0.33)"),
+        )
+        .at(entry.key_span.clone(), format!("rename to `{new}`"))
+        .help(format!(
+            "rename `{old}:` to `{new}:`; in 0.34 the Python class in handler.path is also named `Handler` (not `TensorFlowPredictor`), and the default images are `*-handler` (not `*-predictor`)"
+        )),
+    )
 }
 
 /// An explicit null where Cortex refuses one: configreader's "cannot be
@@ -1230,5 +1261,27 @@ mod tests {
             ),
             pairs(&[("TFC1012", "2"), ("TFC1012", "true")])
         );
+    }
+
+    // pkg/types/userconfig/config_key.go: PredictorKey (v0.33.0) became
+    // HandlerKey (v0.34.0)
+    #[test]
+    fn a_033_predictor_gets_one_diagnostic_on_its_key() {
+        let text =
+            "- name: iris\n  kind: AsyncAPI\n  predictor:\n    type: tensorflow\n    path: h.py\n";
+        let report = SchemaChecker::new()
+            .expect("schema compiles")
+            .check_item(&item(text), None);
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.code,
+                    &text[d.primary.as_ref().map_or(0..0, |l| l.span.clone())],
+                )
+            })
+            .collect();
+        assert_eq!(found, [(codes::RENAMED_IN_0_34, "predictor")]);
     }
 }

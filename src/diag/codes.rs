@@ -235,6 +235,13 @@ specification as JSON (pkg/operator/resources/asyncapi/api.go,
 UploadJSONToS3), and JSON has no infinity or NaN: the deploy fails. Write a
 finite number.";
 
+    RENAMED_IN_0_34 = "TFC1014", "field renamed in Cortex 0.34",
+"The field has the name it had in Cortex 0.33. Cortex 0.34 renamed the API's
+'predictor' section to 'handler' (pkg/types/userconfig/config_key.go); the
+handler class in handler.path is now 'Handler' (was 'TensorFlowPredictor' or
+'PythonPredictor'), and Cortex's images are '*-handler' (was '*-predictor').
+Rename the key; the other fields inside keep their names.";
+
     UNSUPPORTED_KIND = "TFC2001", "API kind not supported by cortex-tfc",
 "cortex-tfc compiles Cortex 0.34 AsyncAPIs that use the TensorFlow handler.
 RealtimeAPI, BatchAPI, TaskAPI and TrafficSplitter are valid Cortex kinds but
@@ -424,6 +431,13 @@ warning. Any other character makes the name impossible (TFC2039).";
 worker splits the path itself (deconstruct_s3_path in
 pkg/cortex/serve/cortex_internal/lib/storage/s3.py), joins an empty list of
 key parts and crashes: the API never serves. Write 's3://bucket/'.";
+
+    HANDLER_CLASS_0_33 = "TFC2043", "handler file has a Cortex 0.33 class",
+"The file named by handler.path defines TensorFlowPredictor or
+PythonPredictor (the Cortex 0.33 names) and nothing called Handler. Cortex
+0.34's worker loads the class named 'Handler' from that file
+(pkg/cortex/serve/cortex_internal/lib/api/async_api.py) and stops with
+'Handler class is not defined': the API never serves. Rename the class.";
 
     MODELS_NOT_CHECKED = "TFC3000", "model files were not checked",
 "With --offline, cortex-tfc checks cortex.yaml but not the models it names:

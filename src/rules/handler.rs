@@ -27,6 +27,71 @@ pub fn path_is_python(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     ]
 }
 
+/// The worker loads the class named `Handler` from handler.path
+/// (`pkg/cortex/serve/cortex_internal/lib/api/async_api.py:180`, "Handler
+/// class is not defined" at `:232`). A 0.33 file defines
+/// `TensorFlowPredictor` instead: when the file names a 0.33 class and
+/// nothing called `Handler` at all (no class, import or assignment, and no
+/// `import *` that could bring one), the API fails at start-up.
+pub fn class_renamed_in_0_34(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
+    let path = &api.config.handler.path;
+    if !path.ends_with(".py") || !api.project.has_file(path) {
+        return Vec::new();
+    }
+    let Some(text) = read_head(&api.project_dir.join(path)) else {
+        return Vec::new();
+    };
+    let old = ["TensorFlowPredictor", "PythonPredictor"]
+        .into_iter()
+        .find(|name| defines_class(&text, name));
+    let Some(old) = old else {
+        return Vec::new();
+    };
+    if has_word(&text, "Handler") || text.contains("import *") {
+        return Vec::new();
+    }
+    vec![
+        api.error(
+            codes::HANDLER_CLASS_0_33,
+            "handler.path",
+            format!("{path} defines `{old}` but no `Handler` class: Cortex 0.34's worker loads the class named `Handler` and fails without it"),
+            "no `Handler` class in this file",
+        )
+        .help(format!("rename `class {old}` to `class Handler` (Cortex 0.34 renamed it)")),
+    ]
+}
+
+/// The first MiB of a file, as text (a handler is far smaller).
+fn read_head(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(1 << 20)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn defines_class(text: &str, name: &str) -> bool {
+    text.lines().any(|line| {
+        line.trim_start()
+            .strip_prefix("class ")
+            .map(str::trim_start)
+            .and_then(|rest| rest.strip_prefix(name))
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+    })
+}
+
+fn has_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
 pub fn async_restrictions(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let h: &Handler = &api.config.handler;
     let mut out = Vec::new();
@@ -155,7 +220,13 @@ fn image_problem(api: &ApiCtx<'_>, path: &str, text: &str) -> Option<Diagnostic>
         format!("{path} `{text}` is a Cortex image, and Cortex {CORTEX_VERSION} reads its tag as `{tag}`, which does not start with `{CORTEX_VERSION}`"),
         format!("expected a tag starting with `{CORTEX_VERSION}`"),
     );
-    d = if pinned {
+    d = if text.contains("-predictor") {
+        let renamed = text
+            .rsplit_once(':')
+            .map_or(text, |(name, _)| name)
+            .replace("-predictor", "-handler");
+        d.help(format!("Cortex 0.34 renamed its images from `*-predictor` to `*-handler`: use `{renamed}:{CORTEX_VERSION}`"))
+    } else if pinned {
         d.help(format!("Cortex takes the tag after the last ':', which for a digest-pinned image is the digest: drop the digest and use the tag `{CORTEX_VERSION}`"))
     } else {
         d.help(format!("use a tag starting with `{CORTEX_VERSION}` (such as `{CORTEX_VERSION}` or `{CORTEX_VERSION}-cuda11.0`), or your own image built from it"))
@@ -214,6 +285,23 @@ pub fn python_path(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
 mod tests {
     use super::*;
     use crate::rules::testing::*;
+
+    // async_api.py:180/:232: the worker loads the class named `Handler`
+    #[test]
+    fn a_033_handler_class_is_caught() {
+        let old = "class TensorFlowPredictor:\n    def __init__(self, tensorflow_client, config):\n        pass\n";
+        assert!(defines_class(old, "TensorFlowPredictor"));
+        assert!(!defines_class(
+            "class TensorFlowPredictorX:",
+            "TensorFlowPredictor"
+        ));
+        assert!(!has_word(old, "Handler"));
+        assert!(has_word("from x import Handler\n", "Handler"));
+        assert!(!has_word("class MyHandler:", "Handler"));
+        // tests/data/project/handler.py defines Handler: nothing to say
+        let text = api_yaml("", "");
+        assert!(run_rule(&text, class_renamed_in_0_34).is_empty());
+    }
 
     #[test]
     fn handler_path_must_be_python() {
@@ -305,6 +393,18 @@ mod tests {
                 ("TFC2023", pinned.as_str()),
                 ("TFC2023", "cortexlabsdev/serving:master")
             ]
+        );
+        // a 0.33 image: the help names the 0.34 image
+        let text = api_yaml(
+            "    image: quay.io/cortexlabs/tensorflow-predictor:0.33.0\n",
+            "",
+        );
+        let diags = run_rule(&text, images);
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some(
+                "Cortex 0.34 renamed its images from `*-predictor` to `*-handler`: use `quay.io/cortexlabs/tensorflow-handler:0.34.0`"
+            )
         );
         let text = api_yaml("    image: Quay.io/team/handler:1\n", "");
         assert_eq!(

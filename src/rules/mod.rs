@@ -42,6 +42,7 @@ type FileRule = fn(&[ApiCtx<'_>]) -> Vec<Diagnostic>;
 const API_RULES: &[ApiRule] = &[
     names::reserved_prefix,
     handler::path_is_python,
+    handler::class_renamed_in_0_34,
     handler::async_restrictions,
     handler::reserved_env,
     handler::images,
