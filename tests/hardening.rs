@@ -217,9 +217,12 @@ fn credentials_never_reach_output_or_bundle() {
             if entry.path().is_dir() {
                 stack.push(entry.path());
             } else {
-                let text = std::fs::read_to_string(entry.path()).expect("text file");
+                // bytes, not text: the bundle holds the project zip
+                let bytes = std::fs::read(entry.path()).expect("bundle file");
+                let contains =
+                    |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
                 assert!(
-                    !text.contains(SECRET) && !text.contains(KEY_ID),
+                    !contains(SECRET) && !contains(KEY_ID),
                     "{}",
                     entry.path().display()
                 );
