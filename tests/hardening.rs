@@ -267,7 +267,9 @@ fn model_names_that_could_leave_their_folder_are_refused() {
 #[test]
 fn models_dir_entries_that_could_leave_their_folder_are_refused() {
     let dir = project("bad-dir-entry", "      dir: s3://bucket/zoo\n");
-    for folder in ["a\u{7}b", "x..y", "-ok-"] {
+    // dots are accepted, as Cortex accepts them ("x..y" cannot leave its
+    // folder); control characters and spaces are not
+    for folder in ["a\u{7}b", "a b", "x..y", "-ok-"] {
         let model = dir.join("store/bucket/zoo").join(folder);
         std::fs::create_dir_all(&model).expect("model dir");
         std::fs::write(model.join("saved_model.pb"), "x").expect("file");

@@ -472,6 +472,19 @@ fn a_stalled_read_is_named_as_a_read() {
     );
 }
 
+/// Cortex looks each bucket's region up (pkg/lib/aws/aws.go:38 NewFromClientS3Path, s3.go:178
+/// at v0.34.0): a bucket in another region than AWS_REGION is listed and
+/// read there, not "could not check".
+#[test]
+fn a_bucket_in_another_region_is_followed() {
+    let _server = server();
+    let (out, proxy) = check_through("other-region", Fault::BucketInRegion("eu-west-3"), &[]);
+    assert_exit(&out, 0);
+    // one redirected listing, then the listing and the read in eu-west-3
+    assert_eq!(proxy.list_requests(), 2);
+    assert_eq!(proxy.requests(), 3);
+}
+
 #[test]
 fn pagination_is_followed_to_the_end() {
     let _server = server();

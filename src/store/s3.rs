@@ -18,7 +18,13 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
-use super::{ModelStore, S3Path, StoreError};
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::bounded::bounded;
+use super::{ModelStore, Object, ReadOptions, S3Path, StoreError};
 
 /// How the S3 client is built.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +60,9 @@ pub fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
 pub struct S3Store {
     client: aws_sdk_s3::Client,
     shown: String,
+    /// Clients for buckets found in another region than the configured
+    /// one, by bucket (as Cortex's `GetBucketRegion` does per bucket).
+    regional: std::sync::Mutex<std::collections::HashMap<String, aws_sdk_s3::Client>>,
 }
 
 impl S3Store {
@@ -99,21 +108,56 @@ impl S3Store {
         Self {
             client: aws_sdk_s3::Client::from_conf(config.build()),
             shown,
+            regional: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
-}
 
-impl S3Store {
     /// The configured client, for `publish`'s uploads.
     pub fn client(&self) -> &aws_sdk_s3::Client {
         &self.client
     }
-}
 
-impl ModelStore for S3Store {
-    async fn list(&self, path: &S3Path) -> Result<Vec<String>, StoreError> {
-        let mut pages = self
-            .client
+    /// The client for `bucket`: its own region's once known.
+    fn client_for(&self, bucket: &str) -> aws_sdk_s3::Client {
+        self.regional
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(bucket)
+            .cloned()
+            .unwrap_or_else(|| self.client.clone())
+    }
+
+    /// Follows S3's answer that `bucket` lives in `region`: a client signed
+    /// for that region, kept for the bucket's later requests. `None` when
+    /// the client in use is already that region's (no loop).
+    fn follow(
+        &self,
+        bucket: &str,
+        region: &str,
+        used: &aws_sdk_s3::Client,
+    ) -> Option<aws_sdk_s3::Client> {
+        if used.config().region().is_some_and(|r| r.as_ref() == region) {
+            return None;
+        }
+        let config = used
+            .config()
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        let client = aws_sdk_s3::Client::from_conf(config);
+        self.regional
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(bucket.to_owned(), client.clone());
+        Some(client)
+    }
+
+    async fn list_with(
+        &self,
+        client: &aws_sdk_s3::Client,
+        path: &S3Path,
+    ) -> Result<Vec<String>, (StoreError, Option<String>)> {
+        let mut pages = client
             .list_objects_v2()
             .bucket(&path.bucket)
             .prefix(&path.prefix)
@@ -123,7 +167,14 @@ impl ModelStore for S3Store {
         let mut pages_read = 0usize;
         let mut last_truncated = false;
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(&e, pages_read))?;
+            let page = page.map_err(|e| {
+                let region = if pages_read == 0 {
+                    bucket_region(&e)
+                } else {
+                    None
+                };
+                (classify(&e, pages_read), region)
+            })?;
             pages_read += 1;
             last_truncated =
                 page.is_truncated() == Some(true) && page.next_continuation_token().is_none();
@@ -139,42 +190,105 @@ impl ModelStore for S3Store {
         // A page that says "more" but gives no token to fetch it: the
         // listing is cut, and a partial listing must never pass as whole.
         if last_truncated {
-            return Err(StoreError::Incomplete {
-                detail: format!("page {pages_read} was truncated without a continuation token"),
-            });
+            return Err((
+                StoreError::Incomplete {
+                    detail: format!("page {pages_read} was truncated without a continuation token"),
+                },
+                None,
+            ));
         }
         keys.sort();
         keys.dedup();
         Ok(keys)
     }
+}
+
+/// The region S3 names for the bucket when a request went to the wrong
+/// one: the `x-amz-bucket-region` header of its 301 / 400 answer.
+fn bucket_region<E>(error: &SdkError<E, HttpResponse>) -> Option<String> {
+    let SdkError::ServiceError(service) = error else {
+        return None;
+    };
+    let status = service.raw().status().as_u16();
+    if !matches!(status, 301 | 307 | 400) {
+        return None;
+    }
+    service
+        .raw()
+        .headers()
+        .get("x-amz-bucket-region")
+        .map(str::to_owned)
+        .filter(|r| !r.is_empty())
+}
+
+impl ModelStore for S3Store {
+    async fn list(&self, path: &S3Path) -> Result<Vec<String>, StoreError> {
+        let client = self.client_for(&path.bucket);
+        match self.list_with(&client, path).await {
+            Err((error, Some(region))) => match self.follow(&path.bucket, &region, &client) {
+                Some(regional) => self.list_with(&regional, path).await.map_err(|(e, _)| e),
+                None => Err(error),
+            },
+            other => other.map_err(|(e, _)| e),
+        }
+    }
 
     async fn get(&self, bucket: &str, key: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
-        let response = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
+        self.get_within(bucket, key, limit, None)
             .await
-            .map_err(|e| classify_get(&e))?;
-        if response
-            .content_length()
-            .is_some_and(|n| u64::try_from(n).unwrap_or(0) > limit)
-        {
-            return Err(StoreError::TooLarge { limit });
+            .map(|(bytes, _)| bytes)
+    }
+
+    /// Reads overlap (requests are sent `concurrency` at a time), but the
+    /// bytes held at once are bounded by [`READ_BUDGET_BYTES`]: a read
+    /// takes its object's size from the budget before its body is read, and
+    /// gives it back once `digest` has dropped the bytes.
+    // written out like the trait's signature, which promises `Send`
+    #[allow(clippy::manual_async_fn)]
+    fn read_each<O, T, F>(
+        self: Arc<Self>,
+        objects: Vec<O>,
+        options: ReadOptions,
+        digest: F,
+    ) -> impl Future<Output = Vec<(O, T)>> + Send
+    where
+        Self: Sized,
+        O: Object + Send + Sync + 'static,
+        T: Send + 'static,
+        F: Fn(&O, Result<Vec<u8>, StoreError>) -> T + Send + Sync + 'static,
+    {
+        async move {
+            let digest = Arc::new(digest);
+            let budget = Arc::new(Semaphore::new(kib(READ_BUDGET_BYTES.max(options.limit))));
+            let indexed = objects.into_iter().enumerate().collect();
+            let mut done = bounded(
+                indexed,
+                options.concurrency,
+                options.progress,
+                |(index, object)| {
+                    let store = Arc::clone(&self);
+                    let digest = Arc::clone(&digest);
+                    let budget = Arc::clone(&budget);
+                    async move {
+                        let read = store
+                            .get_within(object.bucket(), object.key(), options.limit, Some(&budget))
+                            .await;
+                        let (bytes, permit) = match read {
+                            Ok((bytes, permit)) => (Ok(bytes), permit),
+                            Err(e) => (Err(e), None),
+                        };
+                        let digested = digest(&object, bytes);
+                        drop(permit);
+                        (index, object, digested)
+                    }
+                },
+            )
+            .await;
+            done.sort_unstable_by_key(|(index, _, _)| *index);
+            done.into_iter()
+                .map(|(_, object, digested)| (object, digested))
+                .collect()
         }
-        let bytes = response
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::Stalled {
-                detail: format!("the object's body stopped part-way ({e})"),
-            })?
-            .into_bytes();
-        if bytes.len() as u64 > limit {
-            return Err(StoreError::TooLarge { limit });
-        }
-        Ok(bytes.to_vec())
     }
 
     fn describe(&self) -> String {
@@ -192,6 +306,64 @@ impl ModelStore for S3Store {
             .collect();
         names.sort();
         names
+    }
+}
+
+/// Bytes of `saved_model.pb` held at once in S3 mode, over all reads in
+/// flight (never less than the size limit, so any allowed file fits).
+pub const READ_BUDGET_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Semaphore permits for `bytes`: one per KiB, rounded up.
+fn kib(bytes: u64) -> usize {
+    usize::try_from(bytes.div_ceil(1024)).unwrap_or(usize::MAX >> 4)
+}
+
+impl S3Store {
+    /// One object, read into a buffer of its announced size chunk by chunk
+    /// (never a second copy), after taking that size from `budget`.
+    async fn get_within(
+        &self,
+        bucket: &str,
+        key: &str,
+        limit: u64,
+        budget: Option<&Arc<Semaphore>>,
+    ) -> Result<(Vec<u8>, Option<OwnedSemaphorePermit>), StoreError> {
+        let client = self.client_for(bucket);
+        let sent = client.get_object().bucket(bucket).key(key).send().await;
+        let sent = match sent {
+            Err(e) => match bucket_region(&e).and_then(|r| self.follow(bucket, &r, &client)) {
+                Some(regional) => regional.get_object().bucket(bucket).key(key).send().await,
+                None => Err(e),
+            },
+            ok => ok,
+        };
+        let mut response = sent.map_err(|e| classify_get(&e))?;
+        let announced = response
+            .content_length()
+            .map_or(0, |n| u64::try_from(n).unwrap_or(0));
+        if announced > limit {
+            return Err(StoreError::TooLarge { limit });
+        }
+        let permit = match budget {
+            Some(budget) => {
+                // never more than the whole budget (it starts at least at `limit`)
+                let wanted = kib(announced).min(kib(READ_BUDGET_BYTES.max(limit)));
+                let wanted = u32::try_from(wanted).unwrap_or(u32::MAX);
+                Arc::clone(budget).acquire_many_owned(wanted).await.ok()
+            }
+            None => None,
+        };
+        let mut bytes = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        while let Some(chunk) = response.body.next().await {
+            let chunk = chunk.map_err(|e| StoreError::Stalled {
+                detail: format!("the object's body stopped part-way ({e})"),
+            })?;
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(StoreError::TooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((bytes, permit))
     }
 }
 

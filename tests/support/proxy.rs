@@ -29,6 +29,9 @@ pub enum Fault {
     DropContinuationToken,
     /// Ask for pages of 2 keys and forward (pagination works).
     SmallPages,
+    /// The bucket lives in this region: a request signed for another one
+    /// gets S3's 301 PermanentRedirect with `x-amz-bucket-region`.
+    BucketInRegion(&'static str),
     /// Forward listings; stall every object read (GET without
     /// `list-type=2`) for the given time, then drop it.
     StallReads(Duration),
@@ -145,6 +148,11 @@ fn serve(
                 std::thread::sleep(stall);
                 return;
             }
+            Fault::BucketInRegion(region)
+                if !request.head.contains(&format!("/{region}/s3/aws4_request")) =>
+            {
+                redirect(region)
+            }
             Fault::StallReads(stall) if request_line.starts_with("GET ") && !is_list => {
                 std::thread::sleep(stall);
                 return;
@@ -186,6 +194,15 @@ fn forward(upstream: &str, head: &str, body: &[u8]) -> Option<Vec<u8>> {
     let mut response = Vec::new();
     stream.read_to_end(&mut response).ok()?;
     Some(response)
+}
+
+fn redirect(region: &str) -> Vec<u8> {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message><RequestId>proxy</RequestId></Error>";
+    format!(
+        "HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: {region}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 fn canned(status: u16, reason: &str, code: &str, message: &str) -> Vec<u8> {
