@@ -536,3 +536,72 @@ fn bucket_flag_reaches_bundle_json() {
         "cx-ws-cpu-spot"
     );
 }
+
+/// `build` writes what the operator creates on one cluster: without
+/// `--cluster` it is a usage error; a bad `--account-id` too.
+#[test]
+fn build_needs_the_cluster_and_a_valid_account_id() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("build-needs-cluster");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out_arg = out_dir.to_string_lossy().into_owned();
+    let base = [
+        "build",
+        "examples/iris/cortex.yaml",
+        "--store",
+        "examples/store",
+        "-o",
+        &out_arg,
+    ];
+    let without = cortex_tfc(&base, root);
+    assert_eq!(without.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&without.stderr).contains("--cluster"));
+    let mut bad_account = base.to_vec();
+    bad_account.extend([
+        "--cluster",
+        "examples/cluster.yaml",
+        "--account-id",
+        "12345",
+    ]);
+    let bad = cortex_tfc(&bad_account, root);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("12 digits"));
+    assert!(!out_dir.exists());
+}
+
+/// The account id is never guessed: Cortex reads it from the credentials,
+/// and the queue URL in the manifests holds it (TFC5004, nothing written).
+#[test]
+fn build_without_the_account_id_says_what_is_missing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("build-needs-account");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = cortex_tfc(
+        &[
+            "build",
+            "examples/iris/cortex.yaml",
+            "--cluster",
+            "examples/cluster.yaml",
+            "--store",
+            "examples/store",
+            "--format",
+            "json",
+            "-o",
+            &out_dir.to_string_lossy(),
+        ],
+        root,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let diagnostics = report["diagnostics"].as_array().expect("diagnostics");
+    let missing = diagnostics
+        .iter()
+        .find(|d| d["code"] == "TFC5004")
+        .expect("TFC5004");
+    assert!(
+        missing["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--account-id"))
+    );
+    assert!(!out_dir.exists());
+}
