@@ -309,7 +309,8 @@ mod tests {
             found(text),
             vec![
                 ("TFC1001", "node_group".to_owned()),
-                ("TFC1003", "null".to_owned()),
+                // an explicit null is "cannot be null", on the key
+                ("TFC1010", "min_instances".to_owned()),
                 ("TFC1003", "many".to_owned()),
                 ("TFC1004", "gp3".to_owned()),
             ]
@@ -329,8 +330,8 @@ mod tests {
         assert_eq!(
             found(bad),
             vec![
-                ("TFC1003", "null".to_owned()),
-                ("TFC1003", "null".to_owned())
+                ("TFC1010", "cluster_name".to_owned()),
+                ("TFC1010", "node_groups".to_owned())
             ]
         );
     }
