@@ -310,3 +310,21 @@ fn golden_output_is_deterministic() {
         assert_eq!(actual_tree(case), actual_tree(case), "{}", case.display());
     }
 }
+
+/// A case that builds a bundle zips its own directory as the project: its
+/// `.cortexignore` must leave the harness's files out, or the zip would hold
+/// its own expected output and never settle.
+#[test]
+fn bundle_cases_leave_their_expectations_out_of_the_zip() {
+    for case in cases() {
+        if !case.join("expected/bundle").is_dir() {
+            continue;
+        }
+        let ignore = std::fs::read_to_string(case.join(".cortexignore")).unwrap_or_default();
+        assert!(
+            ignore.lines().any(|l| l.trim() == "expected/"),
+            "{}: .cortexignore must list expected/",
+            case.display()
+        );
+    }
+}
