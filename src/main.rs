@@ -6,8 +6,26 @@ use clap::Parser;
 use cortex_tfc::cli::Cli;
 use cortex_tfc::commands::{ExitCode, run};
 
+/// Stack of the thread that does the work. A legal cortex.yaml nests up to
+/// `yaml::MAX_DEPTH` levels (Cortex reads 10,000): the reader and the checks
+/// are iterative, but writing the bundle hands `handler.config` to
+/// serde_json, which serialises (and drops) values recursively. Reserved,
+/// not committed: only the pages a deep file touches are used.
+const WORK_STACK: usize = 64 * 1024 * 1024;
+
 fn main() {
-    let outcome = run(Cli::parse());
+    let cli = Cli::parse();
+    let outcome = match std::thread::Builder::new()
+        .stack_size(WORK_STACK)
+        .spawn(move || run(cli))
+    {
+        Ok(worker) => worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        // no room for the reservation (a tight `ulimit -v`): a file that
+        // shallow still fits the main thread's stack
+        Err(_) => run(Cli::parse()),
+    };
     let mut wrote = std::io::stdout()
         .write_all(&outcome.output.stdout)
         .and_then(|()| std::io::stdout().flush());

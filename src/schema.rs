@@ -491,7 +491,7 @@ fn cast_help(field: &str, node: &Node) -> Option<String> {
 /// where Cortex wants an integer (JSON Schema counts `1.0` as an integer,
 /// Cortex's `cast.InterfaceToInt32/64` does not), non-finite floats (the
 /// operator stores the API as JSON, which has no infinity or NaN), and
-/// non-string keys in `handler.config`. Each refused table field is removed
+/// non-string keys in `handler.config` and `handler.env`. Each refused table field is removed
 /// before the schema sees it, so it is reported once.
 pub fn read_as_cortex(item: &Node, api: Option<&str>) -> ItemReport {
     let mut report = ItemReport::default();
@@ -515,11 +515,29 @@ pub fn read_as_cortex(item: &Node, api: Option<&str>) -> ItemReport {
             }
         }
     });
+    // handler.env is a map of strings to strings (configreader
+    // StringMapValidation: "expected map of strings to strings"); its values
+    // are typed by the schema, its keys only here
+    if let Some(env) = item.get("handler").and_then(|h| h.get("env")) {
+        if let crate::yaml::Value::Map(entries) = &env.value {
+            for entry in entries.iter().filter(|e| !e.key_is_string()) {
+                let path = [
+                    Seg::Key("handler".into()),
+                    Seg::Key("env".into()),
+                    Seg::Key(entry.key.clone()),
+                ];
+                let d = non_string_key("handler.env", &path, entry).in_api(api);
+                report.diagnostics.push(d.with_path(display_path(&path)));
+                // reported once: the schema does not see the entry
+                report.repairs.push((path.to_vec(), Repair::Remove));
+            }
+        }
+    }
     if let Some(config) = item.get("handler").and_then(|h| h.get("config")) {
         let base = [Seg::Key("handler".into()), Seg::Key("config".into())];
         walk(config, &base, &mut |_, path, entry| {
             if let Some(entry) = entry.filter(|e| !e.key_is_string()) {
-                let d = non_string_key(path, entry).in_api(api);
+                let d = non_string_key("handler.config", path, entry).in_api(api);
                 report.diagnostics.push(d.with_path(display_path(path)));
             }
         });
@@ -564,7 +582,9 @@ fn not_json(field: &str, node: &Node, f: f64) -> Diagnostic {
 /// A key in `handler.config` that YAML does not read as a string: Cortex
 /// refuses it at every level (configreader `StringKeysOnly`) and inside
 /// lists too (`cast.JSONMarshallable` when the API is stored).
-fn non_string_key(path: &[Seg], entry: &crate::yaml::Entry) -> Diagnostic {
+/// `field` is the setting whose keys must be strings (`handler.config`,
+/// `handler.env`), `path` the key's own path.
+fn non_string_key(field: &str, path: &[Seg], entry: &crate::yaml::Entry) -> Diagnostic {
     let shown = if entry.key.is_empty() {
         "null"
     } else {
@@ -574,7 +594,7 @@ fn non_string_key(path: &[Seg], entry: &crate::yaml::Entry) -> Diagnostic {
     Diagnostic::error(
         codes::NON_STRING_KEY,
         format!(
-            "`{parent}` has the key {shown}, which YAML reads as {}: Cortex accepts only string keys in handler.config",
+            "`{parent}` has the key {shown}, which YAML reads as {}: Cortex accepts only string keys in {field}",
             entry.key_type()
         ),
     )
@@ -1260,6 +1280,20 @@ mod tests {
                 ""
             ),
             pairs(&[("TFC1012", "2"), ("TFC1012", "true")])
+        );
+    }
+
+    // handler.env is read with StringMapValidation (pkg/types/spec/
+    // validations.go, handlerValidation; pkg/lib/configreader/string_map.go:36):
+    // a key YAML 1.1 reads as a boolean or a number is refused
+    #[test]
+    fn env_keys_must_be_strings() {
+        assert_eq!(
+            read(
+                "    env:\n      \"yes\": ok\n      yes: no\n      8: no\n",
+                ""
+            ),
+            pairs(&[("TFC1012", "yes"), ("TFC1012", "8")])
         );
     }
 

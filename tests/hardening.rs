@@ -106,7 +106,8 @@ fn a_config_nested_to_the_depth_limit_is_checked() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    // building writes it into the bundle, again without recursing
+    // building writes it into the bundle: serde_json serialises handler.config
+    // recursively, on a worker thread whose stack is sized for the depth limit
     let store =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/store-valid-non-versioned/store");
     std::fs::write(
