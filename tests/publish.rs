@@ -80,8 +80,9 @@ fn build_example(out: &Path) {
     let status = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
         .arg("build")
         .arg(root.join("examples/iris/cortex.yaml"))
+        // the golden cluster: moto's region and account, the bucket created above
         .arg("--cluster")
-        .arg(root.join("examples/cluster.yaml"))
+        .arg(root.join("tests/fixtures/golden-cluster.yaml"))
         .args(["--account-id", "123456789012"])
         .arg("--store")
         .arg(root.join("examples/store"))
