@@ -424,11 +424,11 @@ fn warmer(local: &Local) -> impl FnMut(&str) + '_ {
         if warmed.len() >= WARM_BUCKETS || !scalar.starts_with("s3://") {
             return;
         }
-        if let Some(path) = S3Path::parse(scalar) {
-            if !warmed.contains(&path.bucket) {
-                store.warm(&path.bucket);
-                warmed.push(path.bucket);
-            }
+        if let Some(path) = S3Path::parse(scalar)
+            && !warmed.contains(&path.bucket)
+        {
+            store.warm(&path.bucket);
+            warmed.push(path.bucket);
         }
     }
 }

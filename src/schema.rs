@@ -518,19 +518,19 @@ pub fn read_as_cortex(item: &Node, api: Option<&str>) -> ItemReport {
     // handler.env is a map of strings to strings (configreader
     // StringMapValidation: "expected map of strings to strings"); its values
     // are typed by the schema, its keys only here
-    if let Some(env) = item.get("handler").and_then(|h| h.get("env")) {
-        if let crate::yaml::Value::Map(entries) = &env.value {
-            for entry in entries.iter().filter(|e| !e.key_is_string()) {
-                let path = [
-                    Seg::Key("handler".into()),
-                    Seg::Key("env".into()),
-                    Seg::Key(entry.key.clone()),
-                ];
-                let d = non_string_key("handler.env", &path, entry).in_api(api);
-                report.diagnostics.push(d.with_path(display_path(&path)));
-                // reported once: the schema does not see the entry
-                report.repairs.push((path.to_vec(), Repair::Remove));
-            }
+    if let Some(env) = item.get("handler").and_then(|h| h.get("env"))
+        && let crate::yaml::Value::Map(entries) = &env.value
+    {
+        for entry in entries.iter().filter(|e| !e.key_is_string()) {
+            let path = [
+                Seg::Key("handler".into()),
+                Seg::Key("env".into()),
+                Seg::Key(entry.key.clone()),
+            ];
+            let d = non_string_key("handler.env", &path, entry).in_api(api);
+            report.diagnostics.push(d.with_path(display_path(&path)));
+            // reported once: the schema does not see the entry
+            report.repairs.push((path.to_vec(), Repair::Remove));
         }
     }
     if let Some(config) = item.get("handler").and_then(|h| h.get("config")) {

@@ -73,19 +73,20 @@ pub fn surge_and_unavailable(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
             ),
         }
     }
-    if let [(surge_field, surge), (unavailable_field, unavailable)] = parsed.as_slice() {
-        if surge.is_zero() && unavailable.is_zero() {
-            out.push(
-                api.error(
-                    codes::SURGE_BOTH_ZERO,
-                    unavailable_field,
-                    "max_surge and max_unavailable are both zero: the update could never progress",
-                    "zero",
-                )
-                .also(api.value_span(surge_field), "also zero")
-                .help("allow at least one of max_surge and max_unavailable to be above zero"),
-            );
-        }
+    if let [(surge_field, surge), (unavailable_field, unavailable)] = parsed.as_slice()
+        && surge.is_zero()
+        && unavailable.is_zero()
+    {
+        out.push(
+            api.error(
+                codes::SURGE_BOTH_ZERO,
+                unavailable_field,
+                "max_surge and max_unavailable are both zero: the update could never progress",
+                "zero",
+            )
+            .also(api.value_span(surge_field), "also zero")
+            .help("allow at least one of max_surge and max_unavailable to be above zero"),
+        );
     }
     out
 }

@@ -322,7 +322,9 @@ fn is_timestamp(s: &str) -> bool {
 fn days_in(year: &str, month: &str) -> u32 {
     let year: u32 = year.parse().unwrap_or(0);
     match month.parse::<u32>().unwrap_or(1) {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -406,7 +408,7 @@ fn go_base64(text: &str) -> Option<Vec<u8>> {
         .bytes()
         .filter(|b| !matches!(b, b'\r' | b'\n'))
         .collect();
-    if symbols.len() % 4 != 0 {
+    if !symbols.len().is_multiple_of(4) {
         return None;
     }
     let sextet = |c: u8| -> Option<u32> {
