@@ -163,25 +163,15 @@ fn region(ctx: &ClusterCtx<'_>) -> Vec<Diagnostic> {
     }]
 }
 
-const CORTEX_REGISTRIES: &[&str] = &[
-    "quay.io/cortexlabs/",
-    "quay.io/cortexlabsdev/",
-    "docker.io/cortexlabs/",
-    "docker.io/cortexlabsdev/",
-    "cortexlabs/",
-    "cortexlabsdev/",
-];
-
 /// Image overrides from Cortex's registries carry a 0.34.0 tag
 /// (configreader/validators.go:124-140).
 fn images(ctx: &ClusterCtx<'_>) -> Vec<Diagnostic> {
     ctx.file
         .images()
         .into_iter()
-        .filter(|(_, image)| CORTEX_REGISTRIES.iter().any(|p| image.starts_with(p)))
         .filter_map(|(key, image)| {
-            let tag = image.rsplit_once(':').map_or("latest", |(_, t)| t);
-            let tag = if tag.is_empty() { "latest" } else { tag };
+            // the same prefixes and tag rule as cortex.yaml's images
+            let tag = crate::values::image::cortex_tag(image)?;
             (!tag.starts_with(crate::rules::handler::CORTEX_VERSION)).then(|| {
                 ctx.error(
                     codes::CLUSTER_IMAGE_VERSION,
