@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
             source: Some(&checked.source),
             diagnostics: &checked.diagnostics,
             summary_subject: String::new(),
+            ..Default::default()
         };
         let _ = cortex_tfc::diag::render::render(format, &report, false);
     }
