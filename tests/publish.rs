@@ -76,6 +76,10 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn build_example(out: &Path) {
+    build_example_for(out, "123456789012");
+}
+
+fn build_example_for(out: &Path, account: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let status = Command::new(env!("CARGO_BIN_EXE_cortex-tfc"))
         .arg("build")
@@ -83,7 +87,7 @@ fn build_example(out: &Path) {
         // the golden cluster: moto's region and account, the bucket created above
         .arg("--cluster")
         .arg(root.join("tests/fixtures/golden-cluster.yaml"))
-        .args(["--account-id", "123456789012"])
+        .args(["--account-id", account])
         .arg("--store")
         .arg(root.join("examples/store"))
         .arg("-o")
@@ -202,6 +206,24 @@ fn an_unreachable_store_exits_3_without_the_apply_command() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("TFC7002"), "{stderr}");
     assert!(stderr.contains("TFC7003"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("kubectl"));
+}
+
+/// The manifests carry the queue URL the operator computes from the
+/// operator's account (`pkg/operator/resources/asyncapi/queue.go:70-80`);
+/// moto creates queues under 123456789012, so a bundle built for another
+/// account would poll a queue that does not exist.
+#[test]
+fn a_queue_created_under_another_account_exits_3_without_the_apply_command() {
+    let _turn = turn();
+    let dir = scratch("other-account");
+    let bundle = dir.join("bundle");
+    build_example_for(&bundle, "210987654321");
+    let out = publish(&bundle, &endpoint(), &endpoint());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("TFC7004"), "{stderr}");
+    assert!(stderr.contains("210987654321"), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("kubectl"));
 }
 
