@@ -6,6 +6,7 @@
 //! not check" diagnostics (`TFC39xx`, exit code 3), and a prefix whose
 //! listing failed is never reported valid.
 
+pub mod bundle_index;
 pub mod saved_model;
 pub mod signatures;
 pub mod sources;
@@ -21,7 +22,7 @@ use crate::store::bounded::bounded;
 use crate::store::{ModelStore, Object, ReadOptions, S3Path, StoreError};
 use signatures::Signature;
 pub use structure::Accelerator;
-use structure::Problem;
+use structure::{Problem, ShardBasis, ShardSets};
 
 /// The single model of `handler.models.path`.
 pub const DEFAULT_MODEL_NAME: &str = "_cortex_default";
@@ -115,11 +116,12 @@ pub async fn check<S: ModelStore>(
     } else {
         Vec::new()
     };
+    let mut undecided = Vec::new();
     for (index, source) in sources.iter().enumerate() {
         match listings.get(&source.path) {
             Some(Ok(keys)) => {
                 let first_new = outcome.models.len();
-                check_source(source, keys, &mut outcome);
+                check_source(source, keys, &mut outcome, &mut undecided);
                 for model in &mut outcome.models[first_new..] {
                     model.source = index;
                 }
@@ -143,8 +145,171 @@ pub async fn check<S: ModelStore>(
             .into_values()
             .map(|(error, sources)| could_not_check(&error, &sources, &store_name, None)),
     );
+    check_shards(
+        Arc::clone(&store),
+        sources,
+        options,
+        undecided,
+        &mut outcome,
+    )
+    .await;
     check_signatures(store, sources, options, &mut outcome).await;
     outcome
+}
+
+/// A model (version) whose data files the listing could not judge: its
+/// `variables.index` names the set TensorFlow restores.
+struct Undecided {
+    /// Index in `Outcome::models`.
+    model: usize,
+    shards: ShardSets,
+    /// The model's listing, for the "found" tree.
+    keys: Vec<String>,
+    bucket: String,
+    key: String,
+}
+
+impl Object for Undecided {
+    fn bucket(&self) -> &str {
+        &self.bucket
+    }
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// Reads the `variables.index` of every undecided model (through the
+/// store's read path, with the saved_model.pb size limit) and judges its
+/// data files by the index's own shard count. A model missing shards is
+/// refused (and not read further); sets the index does not name are a
+/// warning. A read that fails is "could not check"; an index that is too
+/// large or cannot be decoded leaves the listing's rule (every set complete).
+async fn check_shards<S: ModelStore>(
+    store: Arc<S>,
+    sources: &[ModelSource],
+    options: ListOptions,
+    undecided: Vec<Undecided>,
+    outcome: &mut Outcome,
+) {
+    if undecided.is_empty() {
+        return;
+    }
+    let reads_options = ReadOptions {
+        limit: options.max_saved_model_bytes,
+        concurrency: options.concurrency,
+        progress: "reading variables.index",
+    };
+    let store_name = store.describe();
+    let read = store
+        .read_each(undecided, reads_options, |_: &Undecided, bytes| {
+            bytes.map(|bytes| bundle_index::num_shards(&bytes))
+        })
+        .await;
+    let mut refused = BTreeSet::new();
+    for (pending, decoded) in read {
+        let Some(model) = outcome.models.get(pending.model) else {
+            continue;
+        };
+        let Some(source) = sources.get(model.source) else {
+            continue;
+        };
+        let basis = match decoded {
+            Ok(Ok(total)) => ShardBasis::Index(total),
+            Ok(Err(why)) => ShardBasis::Undecodable(why),
+            Err(StoreError::TooLarge { limit }) => ShardBasis::Undecodable(format!(
+                "larger than {} MiB, not read",
+                limit / 1024 / 1024
+            )),
+            Err(error) => {
+                let object = format!("s3://{}/{}", pending.bucket, pending.key);
+                outcome.diagnostics.push(could_not_check(
+                    &error,
+                    &[source],
+                    &store_name,
+                    Some(&object),
+                ));
+                refused.insert(pending.model);
+                continue;
+            }
+        };
+        let named = match &basis {
+            ShardBasis::Index(total) => Some(*total),
+            _ => None,
+        };
+        let verdict = structure::judge_shards(&pending.shards, basis);
+        let shown = shown_model(source, &model.name);
+        if let Some(problem) = &verdict.missing {
+            outcome.diagnostics.push(structure_diagnostic(
+                source,
+                &shown,
+                &model.path,
+                &pending.keys,
+                problem,
+                true,
+            ));
+            refused.insert(pending.model);
+        }
+        if let (Some(total), false) = (named, verdict.ignored.is_empty()) {
+            outcome.diagnostics.push(ignored_shards(
+                source,
+                &shown,
+                &model.path,
+                pending.shards.version,
+                total,
+                &pending.shards,
+                &verdict.ignored,
+            ));
+        }
+    }
+    if !refused.is_empty() {
+        let mut index = 0;
+        outcome.models.retain(|_| {
+            index += 1;
+            !refused.contains(&(index - 1))
+        });
+    }
+}
+
+/// Data files of a count the index does not name: TensorFlow never reads
+/// them; the model loads.
+fn ignored_shards(
+    source: &ModelSource,
+    model: &str,
+    path: &S3Path,
+    version: Option<i64>,
+    total: u32,
+    shards: &ShardSets,
+    ignored: &[u32],
+) -> Diagnostic {
+    let sets: Vec<String> = ignored
+        .iter()
+        .map(|n| {
+            let present = shards.sets.get(n).map_or(0, BTreeSet::len);
+            format!("variables.data-*-of-{n:05} ({present} of {n} present)")
+        })
+        .collect();
+    Diagnostic::warning(
+        codes::SHARDS_NOT_RESTORED,
+        format!(
+            "{model} at {path}{}: variables.index names {total} shard{}; TensorFlow restores only those and ignores the data files {}",
+            version.map_or(String::new(), |v| format!(" in version {v}")),
+            if total == 1 { "" } else { "s" },
+            sets.join(", ")
+        ),
+    )
+    .at(source.span.clone(), "model path")
+    .help("delete the data files of the other count (a leftover of an earlier export?)")
+    .in_api(Some(&source.api))
+    .with_path(source.field.clone())
+}
+
+/// How a model is named in a diagnostic.
+fn shown_model(source: &ModelSource, name: &str) -> String {
+    if source.name.is_some() {
+        model_label(name)
+    } else {
+        format!("model `{name}` of models.dir")
+    }
 }
 
 /// Buckets that exist to the store or that cortex.yaml names, sorted.
@@ -592,15 +757,25 @@ fn fault_text(fault: &signatures::InputFault) -> String {
     }
 }
 
-fn check_source(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
+fn check_source(
+    source: &ModelSource,
+    keys: &[String],
+    outcome: &mut Outcome,
+    undecided: &mut Vec<Undecided>,
+) {
     match &source.name {
-        Some(name) => check_model(source, name, &source.path, keys, outcome),
-        None => check_dir(source, keys, outcome),
+        Some(name) => check_model(source, name, &source.path, keys, outcome, undecided),
+        None => check_dir(source, keys, outcome, undecided),
     }
 }
 
 /// `models.dir`: each direct sub-folder is a model named after it.
-fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
+fn check_dir(
+    source: &ModelSource,
+    keys: &[String],
+    outcome: &mut Outcome,
+    undecided: &mut Vec<Undecided>,
+) {
     if keys.is_empty() {
         outcome.diagnostics.push(structure_diagnostic(
             source,
@@ -680,7 +855,14 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
                 .help("model folder names may hold letters, digits, '_', '-' and '.' only"),
             );
         } else {
-            check_model(source, name, &source.path.child(name), &model_keys, outcome);
+            check_model(
+                source,
+                name,
+                &source.path.child(name),
+                &model_keys,
+                outcome,
+                undecided,
+            );
         }
     }
 }
@@ -711,22 +893,33 @@ fn check_model(
     path: &S3Path,
     keys: &[String],
     outcome: &mut Outcome,
+    undecided: &mut Vec<Undecided>,
 ) {
     match structure::analyze(keys, source.accelerator) {
-        Ok(layout) => outcome.models.push(Model {
-            api: source.api.clone(),
-            name: name.to_owned(),
-            path: path.clone(),
-            versions: layout.versions,
-            signature: None,
-            source: 0,
-        }),
+        Ok(layout) => {
+            let model = outcome.models.len();
+            undecided.extend(layout.undecided.into_iter().map(|shards| Undecided {
+                model,
+                key: format!(
+                    "{}{}variables/variables.index",
+                    path.prefix,
+                    shards.version.map_or(String::new(), |v| format!("{v}/"))
+                ),
+                bucket: path.bucket.clone(),
+                keys: keys.to_vec(),
+                shards,
+            }));
+            outcome.models.push(Model {
+                api: source.api.clone(),
+                name: name.to_owned(),
+                path: path.clone(),
+                versions: layout.versions,
+                signature: None,
+                source: 0,
+            });
+        }
         Err(problems) => {
-            let shown = if source.name.is_some() {
-                model_label(name)
-            } else {
-                format!("model `{name}` of models.dir")
-            };
+            let shown = shown_model(source, name);
             for (i, problem) in problems.iter().enumerate() {
                 outcome.diagnostics.push(structure_diagnostic(
                     source,
@@ -797,9 +990,18 @@ fn structure_diagnostic(
                 _ => "a SavedModel for CPU/GPU needs saved_model.pb and variables/ (index and data shards)".to_owned(),
             },
         ),
-        Problem::MissingShards { version, missing } => (
+        Problem::MissingShards { version, missing, basis } => (
             codes::VARIABLE_SHARDS_MISSING,
-            format!("{model} at {path}{} is missing variable shards: {}", at_version(version), missing.join(", ")),
+            format!(
+                "{model} at {path}{} is missing variable shards: {}{}",
+                at_version(version),
+                missing.join(", "),
+                match basis {
+                    ShardBasis::Listing => String::new(),
+                    ShardBasis::Index(total) => format!(" (variables.index names {total} shards: TensorFlow restores exactly those)"),
+                    ShardBasis::Undecodable(why) => format!(" (variables.index could not be decoded: {why}; so every set of data files present must be complete)"),
+                }
+            ),
             "upload every variables.data-*-of-N shard of the export; TF Serving fails to load a partial one".to_owned(),
         ),
         Problem::InferentiaExport { version } => (
