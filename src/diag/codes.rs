@@ -519,6 +519,19 @@ it, so this is an error in the configuration (exit code 1), not a failure to
 check; a bucket of that name elsewhere in cortex.yaml or in the mirror is
 suggested.";
 
+    UNCLEAN_MODEL_KEYS = "TFC3015", "the deploy check and the worker read different keys",
+"A model path with an empty segment (`//`, also right after the bucket), or
+a `.` or `..` segment, or keys under the model path with `//`, are read
+differently by Cortex's two stages. The deploy check (pkg/types/spec/utils.go)
+lists the key prefix exactly as written, but looks for saved_model.pb and the
+variables under the path Go's filepath.Join cleans, so a path that cleaning
+changes never passes it; it splits keys on '/' dropping empty parts to find
+versions. The worker (lib/storage/s3.py deconstruct_s3_path) rebuilds the
+prefix with os.path.join, which drops empty segments, and reads keys with
+os.path.relpath, which collapses `//`. The model must pass both; the message
+names what each stage sees. Write the path without `//`, `.` or `..`, and
+upload the keys without empty segments.";
+
     SHARDS_NOT_RESTORED = "TFC3016", "variable data files the index does not name",
 "variables/variables.index names the shard count N of the export, and
 TensorFlow restores only variables.data-0000k-of-N. Data files of another

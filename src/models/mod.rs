@@ -763,10 +763,124 @@ fn check_source(
     outcome: &mut Outcome,
     undecided: &mut Vec<Undecided>,
 ) {
+    // a prefix Cortex's two stages read differently is refused whatever
+    // the bucket holds (the deploy check cannot find files it moved)
+    if let Some(views) = structure::prefix_views(&source.path.prefix) {
+        outcome
+            .diagnostics
+            .push(unclean_prefix(source, &views, keys));
+        return;
+    }
     match &source.name {
         Some(name) => check_model(source, name, &source.path, keys, outcome, undecided),
         None => check_dir(source, keys, outcome, undecided),
     }
+}
+
+/// `TFC3015` on a model path whose key prefix has an empty, `.` or `..`
+/// segment: the deploy check lists it as written (utils.go:234-240) but
+/// looks for the files under Go's cleaned path (utils.go:259, :322-327),
+/// and the worker lists it with empty segments dropped (s3.py:57).
+fn unclean_prefix(
+    source: &ModelSource,
+    views: &structure::PrefixViews,
+    keys: &[String],
+) -> Diagnostic {
+    let bucket = &source.path.bucket;
+    let at = |prefix: &str| format!("s3://{bucket}/{prefix}");
+    let deploy = if views.deploy_blind() {
+        format!(
+            "Cortex's deploy check lists {} as written but looks for saved_model.pb and variables/ under {} (Go's filepath.Join cleans the path), where no listed key is, so it refuses the deploy whatever the bucket holds",
+            at(&views.listed),
+            at(&views.deploy_files)
+        )
+    } else {
+        format!(
+            "Cortex's deploy check lists and checks {} as written",
+            at(&views.listed)
+        )
+    };
+    let worker = if views.worker == views.listed {
+        "the worker lists it as written too".to_owned()
+    } else {
+        format!(
+            "its worker lists {} instead (os.path.join drops the empty segments), a different tree",
+            at(&views.worker)
+        )
+    };
+    let written = source.path.to_string();
+    let suggested = at(views.deploy_files.trim_start_matches('/'));
+    let found = if keys.is_empty() {
+        format!("found under {}: nothing", at(&views.listed))
+    } else {
+        format!(
+            "found:\n{}",
+            tree::render(&at(&views.listed), keys, TREE_CAP)
+        )
+    };
+    source_error(
+        source,
+        codes::UNCLEAN_MODEL_KEYS,
+        format!("the model path {written} holds `//`, `.` or `..`: {deploy}; {worker}"),
+    )
+    .help(format!(
+        "write the path without empty, `.` or `..` segments, e.g. {suggested}, and upload the model there"
+    ))
+    .note(found)
+}
+
+/// `TFC3015` on a model whose keys hold `//`: the deploy check reads them
+/// as listed (utils.go:305-347), the worker collapses them
+/// (validation.py:311 `os.path.relpath`). None when both accept the model.
+fn empty_segment_keys(
+    source: &ModelSource,
+    shown: &str,
+    path: &S3Path,
+    keys: &[String],
+    deploy: &Result<structure::Layout, Vec<Problem>>,
+) -> Option<Diagnostic> {
+    let example = keys.iter().find(|k| structure::has_empty_segment(k))?;
+    let collapsed: Vec<String> = keys.iter().map(|k| structure::collapse(k)).collect();
+    let worker = structure::analyze(&collapsed, source.accelerator);
+    if deploy.is_ok() && worker.is_ok() {
+        return None;
+    }
+    let why = |problems: &[Problem], keys: &[String]| {
+        problems
+            .first()
+            .map(|p| structure_diagnostic(source, shown, path, keys, p, false).message)
+            .unwrap_or_default()
+    };
+    let deploy_view = match deploy {
+        Ok(_) => "Cortex's deploy check, reading the keys as listed, accepts the model".to_owned(),
+        Err(problems) => format!(
+            "Cortex's deploy check reads the keys as listed and refuses the deploy ({})",
+            why(problems, keys)
+        ),
+    };
+    let worker_view = match &worker {
+        Ok(_) => "its worker collapses `//` (os.path.relpath) and would load the model".to_owned(),
+        Err(problems) => format!(
+            "its worker collapses `//` (os.path.relpath) and skips the model ({})",
+            why(problems, &collapsed)
+        ),
+    };
+    Some(
+        source_error(
+            source,
+            codes::UNCLEAN_MODEL_KEYS,
+            format!(
+                "{shown} at {path} has keys with `//` (such as `{}{}`): {deploy_view}; {worker_view}",
+                path.prefix,
+                example.escape_debug()
+            ),
+        )
+        .help("upload the model's keys without `//` (an empty folder name): both stages must see the same tree")
+        .note(format!(
+            "found (empty folder names not drawn):\n{}",
+            tree::render(&path.to_string(), keys, TREE_CAP)
+        )),
+    )
 }
 
 /// `models.dir`: each direct sub-folder is a model named after it.
@@ -895,7 +1009,12 @@ fn check_model(
     outcome: &mut Outcome,
     undecided: &mut Vec<Undecided>,
 ) {
-    match structure::analyze(keys, source.accelerator) {
+    let verdict = structure::analyze(keys, source.accelerator);
+    if let Some(d) = empty_segment_keys(source, &shown_model(source, name), path, keys, &verdict) {
+        outcome.diagnostics.push(d);
+        return;
+    }
+    match verdict {
         Ok(layout) => {
             let model = outcome.models.len();
             undecided.extend(layout.undecided.into_iter().map(|shards| Undecided {
@@ -1253,6 +1372,79 @@ mod tests {
             keyed(ServingImage::Inferentia, Accelerator::Inf),
         );
         assert_eq!(codes(&inf), []);
+    }
+
+    /// A symbolic link loop and a too-deep folder elsewhere in the bucket:
+    /// the valid model beside them is checked as usual, the model under the
+    /// broken folder could not be checked (exit 3), and only that one.
+    #[cfg(unix)]
+    #[test]
+    fn a_broken_folder_of_the_mirror_fails_only_its_models() {
+        let root =
+            std::env::temp_dir().join(format!("cortex-tfc-models-broken-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/savedmodels/tf23-one-signature");
+        for model in ["b/ok/nn", "b/loop/nn", "b/deep/nn"] {
+            for file in [
+                "saved_model.pb",
+                "variables/variables.index",
+                "variables/variables.data-00000-of-00001",
+            ] {
+                let to = root.join(model).join(file);
+                std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+                std::fs::copy(fixture.join(file), to).expect("copy");
+            }
+        }
+        std::os::unix::fs::symlink(root.join("b/loop"), root.join("b/loop/nn/back")).expect("loop");
+        let deep: std::path::PathBuf =
+            std::iter::repeat_n("x", crate::store::walk::MAX_DEPTH + 2).collect();
+        std::fs::create_dir_all(root.join("b/deep/nn").join(deep)).expect("deep");
+        let store = Arc::new(DirStore::new(&root).expect("store"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let options = ListOptions {
+            concurrency: 4,
+            max_saved_model_bytes: MAX_SAVED_MODEL_BYTES,
+        };
+        let sources: Vec<ModelSource> = ["s3://b/ok/nn", "s3://b/loop/nn", "s3://b/deep/nn"]
+            .iter()
+            .enumerate()
+            .map(|(i, url)| ModelSource {
+                name: Some(format!("m{i}")),
+                span: i * 10..i * 10 + 5,
+                ..source(url)
+            })
+            .collect();
+        let outcome = runtime.block_on(check(store, &sources, options));
+        assert_eq!(
+            outcome
+                .models
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>(),
+            ["m0"]
+        );
+        assert_eq!(codes(&outcome), [("TFC3905", true), ("TFC3905", true)]);
+        // failures come grouped by path; the report sorts them by position
+        let mut found: Vec<_> = outcome
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.primary.as_ref().map(|l| l.span.clone()),
+                    d.message.clone(),
+                )
+            })
+            .collect();
+        found.sort_by_key(|(span, _)| span.as_ref().map(|s| s.start));
+        assert_eq!(found[0].0, Some(10..15));
+        assert!(found[0].1.contains("symbolic link loop"), "{}", found[0].1);
+        assert_eq!(found[1].0, Some(20..25));
+        assert!(found[1].1.contains("nests deeper than"), "{}", found[1].1);
+        let _ = std::fs::remove_dir_all(root);
     }
 
     #[test]

@@ -364,6 +364,89 @@ pub fn judge_shards(shards: &ShardSets, basis: ShardBasis) -> ShardVerdict {
     }
 }
 
+/// How Cortex's two stages read a model's key prefix, when they differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixViews {
+    /// The deploy check's listing: the prefix as written (`SplitS3Path`).
+    pub listed: String,
+    /// Where the deploy check looks for the model's files: the prefix as
+    /// Go's `filepath.Join` cleans it (utils.go:259, :322-327).
+    pub deploy_files: String,
+    /// The worker's listing: `os.path.join(*key.split("/"))`, which drops
+    /// empty segments (lib/storage/s3.py:57 `deconstruct_s3_path`).
+    pub worker: String,
+}
+
+impl PrefixViews {
+    /// Whether the deploy check can ever find files under the prefix it
+    /// listed: not when cleaning moved them elsewhere.
+    pub fn deploy_blind(&self) -> bool {
+        self.deploy_files != self.listed
+    }
+}
+
+/// The two stages' views of a model prefix (empty or ending in `/`), or
+/// None when both read it as written.
+pub fn prefix_views(prefix: &str) -> Option<PrefixViews> {
+    let cleaned = go_clean(prefix);
+    let deploy_files = match cleaned.as_str() {
+        "." => String::new(),
+        "/" => "/".to_owned(),
+        other => format!("{other}/"),
+    };
+    let worker = collapse(prefix);
+    (deploy_files != prefix || worker != prefix).then(|| PrefixViews {
+        listed: prefix.to_owned(),
+        deploy_files,
+        worker,
+    })
+}
+
+/// Go's `path.Clean` (what `filepath.Join` returns on Linux): empty and `.`
+/// segments dropped, `..` removes the segment before it.
+fn go_clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|last| *last != "..") {
+                    out.pop();
+                } else if !rooted {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    let joined = out.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
+/// A key with its empty segments dropped, as Python's `os.path.join` of its
+/// parts and `os.path.relpath` see it (a trailing `/` is kept).
+pub fn collapse(key: &str) -> String {
+    let mut collapsed = key
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/");
+    if key.ends_with('/') && !collapsed.is_empty() {
+        collapsed.push('/');
+    }
+    collapsed
+}
+
+/// Whether a key holds an empty segment (`//`, or a leading `/`).
+pub fn has_empty_segment(key: &str) -> bool {
+    key.starts_with('/') || key.contains("//")
+}
+
 fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -618,6 +701,33 @@ mod tests {
         }
         let zero = keys(&["0/saved_model.pb"]);
         assert_eq!(analyze(&zero, Accelerator::Inf), Ok(Layout::of(vec![0])));
+    }
+
+    /// The deploy check lists the prefix as written and looks for files
+    /// under Go's cleaned path; the worker lists it with empty segments
+    /// dropped.
+    #[test]
+    fn the_two_stages_views_of_a_prefix() {
+        for clean in ["", "nn/", "iris/nn/1/", "../m/", "a.b/..c/"] {
+            assert_eq!(prefix_views(clean), None, "{clean}");
+        }
+        let views = |listed: &str, deploy: &str, worker: &str| {
+            Some(PrefixViews {
+                listed: listed.into(),
+                deploy_files: deploy.into(),
+                worker: worker.into(),
+            })
+        };
+        assert_eq!(prefix_views("nn//1/"), views("nn//1/", "nn/1/", "nn/1/"));
+        assert_eq!(prefix_views("/nn/"), views("/nn/", "/nn/", "nn/"));
+        assert_eq!(prefix_views("//nn/"), views("//nn/", "/nn/", "nn/"));
+        assert_eq!(prefix_views("a/../m/"), views("a/../m/", "m/", "a/../m/"));
+        assert_eq!(prefix_views("./m/"), views("./m/", "m/", "./m/"));
+        assert_eq!(prefix_views("a/.."), views("a/..", "", "a/.."));
+        assert!(prefix_views("/nn/").is_some_and(|v| !v.deploy_blind()));
+        assert!(prefix_views("nn//1/").is_some_and(|v| v.deploy_blind()));
+        assert_eq!(collapse("/1//saved_model.pb"), "1/saved_model.pb");
+        assert_eq!(collapse("1//"), "1/");
     }
 
     /// Passes the deploy check; the worker's validation skips the model.
