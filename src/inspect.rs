@@ -209,7 +209,9 @@ fn structure_text(problem: &structure::Problem) -> String {
             format!("`{name}` is both an object and a folder")
         }
         Problem::MissingFiles { version, missing }
-        | Problem::MissingShards { version, missing } => format!(
+        | Problem::MissingShards {
+            version, missing, ..
+        } => format!(
             "{}missing {}",
             version.map_or(String::new(), |v| format!("version {v}: ")),
             missing.join(", ")

@@ -293,16 +293,20 @@ fn models_dir_entries_that_could_leave_their_folder_are_refused() {
 
 #[test]
 fn the_local_store_cannot_be_escaped() {
+    // `../../../etc/` is a literal S3 key prefix (Cortex's SplitS3Path keeps
+    // it): the mirror looks it up among its own files' keys and finds
+    // nothing, as S3 would; nothing outside the store is read
     let dir = project("escape", "      path: s3://bucket/../../../etc\n");
     std::fs::create_dir_all(dir.join("store/bucket")).expect("store");
     let out = check(&dir, &["--store", "store"]);
     assert_eq!(
         out.status.code(),
-        Some(3),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(first_code(&out), "TFC3905");
+    assert_eq!(first_code(&out), "TFC3001");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("passwd"));
     #[cfg(unix)]
     {
         let dir = project("escape-link", "      path: s3://bucket/m\n");

@@ -62,6 +62,7 @@ fn non_versioned_fixtures_show_what_tensorflow_reports() {
         "tf23-predict",
         "tf23-no-signatures",
         "tf23-init-op",
+        "tf23-two-shards",
     ] {
         let dir = fixtures().join(name);
         let report = inspect_json(&dir);

@@ -613,3 +613,83 @@ fn inspect_reads_a_model_through_s3_like_from_disk() {
         );
     }
 }
+
+/// `..` and `//` in a model path are part of the S3 key (SplitS3Path passes
+/// it verbatim); the local mirror, which cannot hold such keys, gives the
+/// same report as S3: TFC3015 on the path's line, exit 1, never a store
+/// failure.
+#[test]
+fn dot_dot_and_double_slash_paths_get_the_same_report_in_both_modes() {
+    for (case, line) in [
+        ("store-model-path-dot-dot", 12),
+        ("store-model-path-double-slash", 14),
+    ] {
+        let _server = server();
+        upload(&golden(case).join("store"));
+        let local = cortex_tfc(&golden(case), &["--store", "store"]);
+        let remote = cortex_tfc(&golden(case), &["--s3-endpoint", &endpoint()]);
+        assert_exit(&local, 1);
+        assert_exit(&remote, 1);
+        let findings = |out: &Output| -> Vec<(String, serde_json::Value, String)> {
+            report(out)["diagnostics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|d| d["severity"] != "note")
+                .map(|d| {
+                    (
+                        d["code"].as_str().unwrap_or_default().to_owned(),
+                        d["line"].clone(),
+                        d["message"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(findings(&local), findings(&remote), "{case}");
+        assert_eq!(codes(&remote), ["TFC3015"], "{case}");
+        assert_eq!(findings(&remote)[0].1, line, "{case}");
+    }
+}
+
+/// Keys with `//` under a clean model path: Cortex's deploy check reads
+/// them as listed and finds no `nn/1/saved_model.pb` (utils.go:320-331),
+/// the worker collapses them (validation.py `os.path.relpath`) and would
+/// load the model. Either stage failing is an error that names both.
+#[test]
+fn keys_with_double_slashes_are_judged_by_both_stages() {
+    let _server = server();
+    put(
+        "models",
+        &[
+            "iris/nn//1/saved_model.pb",
+            "iris/nn//1/variables/variables.index",
+            "iris/nn//1/variables/variables.data-00000-of-00001",
+        ],
+    );
+    let dir = project(
+        "double-slash-keys",
+        "      path: s3://models/iris/nn\n      signature_key: serving_default\n",
+    );
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &endpoint()]);
+    assert_exit(&out, 1);
+    assert_eq!(codes(&out), ["TFC3015"]);
+    let d = &report(&out)["diagnostics"][0];
+    assert_eq!(d["line"], 7);
+    let message = d["message"].as_str().unwrap_or_default();
+    for part in [
+        "iris/nn//1/saved_model.pb",
+        "deploy check reads the keys as listed and refuses the deploy",
+        "worker collapses `//`",
+        "would load the model",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    // the same model without `//`: valid
+    put("clean", &MODEL);
+    let dir = project(
+        "double-slash-keys-clean",
+        "      path: s3://clean/iris/nn\n      signature_key: serving_default\n",
+    );
+    let out = cortex_tfc(&dir, &["--s3-endpoint", &endpoint()]);
+    assert_exit(&out, 0);
+}

@@ -32,6 +32,13 @@ so TF Serving 2.3 loads them:
   tf23-versioned/1, /2     two versions, same serving_default
   tf23-init-op/            serving_default + __saved_model_init_op
 
+Group `shards` (also run by `tf23`): tf23-two-shards/, a graph-mode export
+whose two variables sit on two CPU devices, so the sharded Saver
+(`Builder` saves with sharded=True) writes one data file per device:
+variables.data-00000-of-00002 and -00001-of-00002, and an index whose
+header names num_shards 2 (the variable-shard tests build their layouts
+from these files).
+
 Group `examples`, under examples/store/cortex-examples/tensorflow/: small
 stand-ins for the README example's models, with the signatures its handlers
 use, TF 2.3 ops only (nothing else is written there: the store stays as S3
@@ -248,9 +255,41 @@ def export_tf23():
     for version in ("1", "2"):
         export_v1(os.path.join(OUT, "tf23-versioned", version), only("serving_default"))
     export_v1(os.path.join(OUT, "tf23-init-op"), only("serving_default"), init_op=True)
+    export_two_shards()
     for name in sorted(os.listdir(OUT)):
         if name.startswith("tf23-"):
             record_signatures(os.path.join(OUT, name), extended=True)
+
+
+def export_two_shards(record=False):
+    """Variables on two CPU devices: the sharded Saver writes one data file per device."""
+    path = os.path.join(OUT, "tf23-two-shards")
+    shutil.rmtree(path, ignore_errors=True)
+    config = tf.compat.v1.ConfigProto(device_count={"CPU": 2})
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph, config=config) as session:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+        with tf.device("/device:CPU:0"):
+            w = ref_variable("w", tf.ones([4, 3]))
+        with tf.device("/device:CPU:1"):
+            b = ref_variable("b", tf.zeros([3]))
+        logits = tf.matmul(x, w) + b
+        signatures = {"serving_default": predict_signature({"x": x}, {"probabilities": tf.nn.softmax(logits)})}
+        session.run(tf.compat.v1.global_variables_initializer())
+        builder = tf.compat.v1.saved_model.Builder(path)
+        builder.add_meta_graph_and_variables(
+            session,
+            [tf.compat.v1.saved_model.tag_constants.SERVING],
+            signature_def_map=signatures,
+            strip_default_attrs=True,
+        )
+        builder.save()
+    shards = sorted(f for f in os.listdir(os.path.join(path, "variables")) if f.startswith("variables.data-"))
+    if shards != ["variables.data-00000-of-00002", "variables.data-00001-of-00002"]:
+        sys.exit(f"{path}: expected two shards, got {shards}")
+    check_loadable(path)
+    print("exported", path)
+    if record:
+        record_signatures(path, extended=True)
 
 
 # The class means (sepal length, sepal width, petal length, petal width, in cm) of Fisher's iris data:
@@ -322,7 +361,12 @@ def export_tf2():
             record_signatures(os.path.join(OUT, name))
 
 
-GROUPS = {"tf2": export_tf2, "tf23": export_tf23, "examples": export_examples}
+GROUPS = {
+    "tf2": export_tf2,
+    "tf23": export_tf23,
+    "shards": lambda: export_two_shards(record=True),
+    "examples": export_examples,
+}
 
 
 def main(argv):

@@ -469,9 +469,13 @@ On Inferentia (compute.inf > 0) only saved_model.pb is needed. The diagnostic
 shows the expected layout next to the layout found.";
 
     VARIABLE_SHARDS_MISSING = "TFC3006", "variable shards missing",
-"A shard named variables.data-0000k-of-N says the export has N shards; some
-are missing, so TensorFlow Serving would fail to restore the variables.
-Cortex 0.34 does not check this.";
+"TensorFlow restores the data files variables/variables.index names: its
+header holds the shard count N, and every variables.data-0000k-of-N for
+k < N must be there, or TensorFlow Serving fails to restore the variables.
+Cortex 0.34 does not check this. When the data files present form exactly
+one complete set, the index is not read; otherwise it is, and the set it
+names is the one required. An index that cannot be decoded leaves the
+earlier rule: every set of data files present must be complete.";
 
     INFERENTIA_EXPORT_ON_CPU = "TFC3007", "Inferentia export used on CPU/GPU",
 "The model has saved_model.pb but no variables/ folder, which is what a
@@ -514,6 +518,25 @@ local mirror has no folder of that name). Cortex's deploy check fails listing
 it, so this is an error in the configuration (exit code 1), not a failure to
 check; a bucket of that name elsewhere in cortex.yaml or in the mirror is
 suggested.";
+
+    UNCLEAN_MODEL_KEYS = "TFC3015", "the deploy check and the worker read different keys",
+"A model path with an empty segment (`//`, also right after the bucket), or
+a `.` or `..` segment, or keys under the model path with `//`, are read
+differently by Cortex's two stages. The deploy check (pkg/types/spec/utils.go)
+lists the key prefix exactly as written, but looks for saved_model.pb and the
+variables under the path Go's filepath.Join cleans, so a path that cleaning
+changes never passes it; it splits keys on '/' dropping empty parts to find
+versions. The worker (lib/storage/s3.py deconstruct_s3_path) rebuilds the
+prefix with os.path.join, which drops empty segments, and reads keys with
+os.path.relpath, which collapses `//`. The model must pass both; the message
+names what each stage sees. Write the path without `//`, `.` or `..`, and
+upload the keys without empty segments.";
+
+    SHARDS_NOT_RESTORED = "TFC3016", "variable data files the index does not name",
+"variables/variables.index names the shard count N of the export, and
+TensorFlow restores only variables.data-0000k-of-N. Data files of another
+count (a leftover of an earlier export) are never read: the model loads, but
+they are dead weight and a sign the upload mixed two exports. Delete them.";
 
     STORE_ACCESS_DENIED = "TFC3901", "access denied by the store",
 "The store refused to list the model prefix (403). The credentials from the

@@ -6,6 +6,7 @@
 //! not check" diagnostics (`TFC39xx`, exit code 3), and a prefix whose
 //! listing failed is never reported valid.
 
+pub mod bundle_index;
 pub mod saved_model;
 pub mod signatures;
 pub mod sources;
@@ -21,7 +22,7 @@ use crate::store::bounded::bounded;
 use crate::store::{ModelStore, Object, ReadOptions, S3Path, StoreError};
 use signatures::Signature;
 pub use structure::Accelerator;
-use structure::Problem;
+use structure::{Problem, ShardBasis, ShardSets};
 
 /// The single model of `handler.models.path`.
 pub const DEFAULT_MODEL_NAME: &str = "_cortex_default";
@@ -115,11 +116,12 @@ pub async fn check<S: ModelStore>(
     } else {
         Vec::new()
     };
+    let mut undecided = Vec::new();
     for (index, source) in sources.iter().enumerate() {
         match listings.get(&source.path) {
             Some(Ok(keys)) => {
                 let first_new = outcome.models.len();
-                check_source(source, keys, &mut outcome);
+                check_source(source, keys, &mut outcome, &mut undecided);
                 for model in &mut outcome.models[first_new..] {
                     model.source = index;
                 }
@@ -143,8 +145,171 @@ pub async fn check<S: ModelStore>(
             .into_values()
             .map(|(error, sources)| could_not_check(&error, &sources, &store_name, None)),
     );
+    check_shards(
+        Arc::clone(&store),
+        sources,
+        options,
+        undecided,
+        &mut outcome,
+    )
+    .await;
     check_signatures(store, sources, options, &mut outcome).await;
     outcome
+}
+
+/// A model (version) whose data files the listing could not judge: its
+/// `variables.index` names the set TensorFlow restores.
+struct Undecided {
+    /// Index in `Outcome::models`.
+    model: usize,
+    shards: ShardSets,
+    /// The model's listing, for the "found" tree.
+    keys: Vec<String>,
+    bucket: String,
+    key: String,
+}
+
+impl Object for Undecided {
+    fn bucket(&self) -> &str {
+        &self.bucket
+    }
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// Reads the `variables.index` of every undecided model (through the
+/// store's read path, with the saved_model.pb size limit) and judges its
+/// data files by the index's own shard count. A model missing shards is
+/// refused (and not read further); sets the index does not name are a
+/// warning. A read that fails is "could not check"; an index that is too
+/// large or cannot be decoded leaves the listing's rule (every set complete).
+async fn check_shards<S: ModelStore>(
+    store: Arc<S>,
+    sources: &[ModelSource],
+    options: ListOptions,
+    undecided: Vec<Undecided>,
+    outcome: &mut Outcome,
+) {
+    if undecided.is_empty() {
+        return;
+    }
+    let reads_options = ReadOptions {
+        limit: options.max_saved_model_bytes,
+        concurrency: options.concurrency,
+        progress: "reading variables.index",
+    };
+    let store_name = store.describe();
+    let read = store
+        .read_each(undecided, reads_options, |_: &Undecided, bytes| {
+            bytes.map(|bytes| bundle_index::num_shards(&bytes))
+        })
+        .await;
+    let mut refused = BTreeSet::new();
+    for (pending, decoded) in read {
+        let Some(model) = outcome.models.get(pending.model) else {
+            continue;
+        };
+        let Some(source) = sources.get(model.source) else {
+            continue;
+        };
+        let basis = match decoded {
+            Ok(Ok(total)) => ShardBasis::Index(total),
+            Ok(Err(why)) => ShardBasis::Undecodable(why),
+            Err(StoreError::TooLarge { limit }) => ShardBasis::Undecodable(format!(
+                "larger than {} MiB, not read",
+                limit / 1024 / 1024
+            )),
+            Err(error) => {
+                let object = format!("s3://{}/{}", pending.bucket, pending.key);
+                outcome.diagnostics.push(could_not_check(
+                    &error,
+                    &[source],
+                    &store_name,
+                    Some(&object),
+                ));
+                refused.insert(pending.model);
+                continue;
+            }
+        };
+        let named = match &basis {
+            ShardBasis::Index(total) => Some(*total),
+            _ => None,
+        };
+        let verdict = structure::judge_shards(&pending.shards, basis);
+        let shown = shown_model(source, &model.name);
+        if let Some(problem) = &verdict.missing {
+            outcome.diagnostics.push(structure_diagnostic(
+                source,
+                &shown,
+                &model.path,
+                &pending.keys,
+                problem,
+                true,
+            ));
+            refused.insert(pending.model);
+        }
+        if let (Some(total), false) = (named, verdict.ignored.is_empty()) {
+            outcome.diagnostics.push(ignored_shards(
+                source,
+                &shown,
+                &model.path,
+                pending.shards.version,
+                total,
+                &pending.shards,
+                &verdict.ignored,
+            ));
+        }
+    }
+    if !refused.is_empty() {
+        let mut index = 0;
+        outcome.models.retain(|_| {
+            index += 1;
+            !refused.contains(&(index - 1))
+        });
+    }
+}
+
+/// Data files of a count the index does not name: TensorFlow never reads
+/// them; the model loads.
+fn ignored_shards(
+    source: &ModelSource,
+    model: &str,
+    path: &S3Path,
+    version: Option<i64>,
+    total: u32,
+    shards: &ShardSets,
+    ignored: &[u32],
+) -> Diagnostic {
+    let sets: Vec<String> = ignored
+        .iter()
+        .map(|n| {
+            let present = shards.sets.get(n).map_or(0, BTreeSet::len);
+            format!("variables.data-*-of-{n:05} ({present} of {n} present)")
+        })
+        .collect();
+    Diagnostic::warning(
+        codes::SHARDS_NOT_RESTORED,
+        format!(
+            "{model} at {path}{}: variables.index names {total} shard{}; TensorFlow restores only those and ignores the data files {}",
+            version.map_or(String::new(), |v| format!(" in version {v}")),
+            if total == 1 { "" } else { "s" },
+            sets.join(", ")
+        ),
+    )
+    .at(source.span.clone(), "model path")
+    .help("delete the data files of the other count (a leftover of an earlier export?)")
+    .in_api(Some(&source.api))
+    .with_path(source.field.clone())
+}
+
+/// How a model is named in a diagnostic.
+fn shown_model(source: &ModelSource, name: &str) -> String {
+    if source.name.is_some() {
+        model_label(name)
+    } else {
+        format!("model `{name}` of models.dir")
+    }
 }
 
 /// Buckets that exist to the store or that cortex.yaml names, sorted.
@@ -592,15 +757,139 @@ fn fault_text(fault: &signatures::InputFault) -> String {
     }
 }
 
-fn check_source(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
+fn check_source(
+    source: &ModelSource,
+    keys: &[String],
+    outcome: &mut Outcome,
+    undecided: &mut Vec<Undecided>,
+) {
+    // a prefix Cortex's two stages read differently is refused whatever
+    // the bucket holds (the deploy check cannot find files it moved)
+    if let Some(views) = structure::prefix_views(&source.path.prefix) {
+        outcome
+            .diagnostics
+            .push(unclean_prefix(source, &views, keys));
+        return;
+    }
     match &source.name {
-        Some(name) => check_model(source, name, &source.path, keys, outcome),
-        None => check_dir(source, keys, outcome),
+        Some(name) => check_model(source, name, &source.path, keys, outcome, undecided),
+        None => check_dir(source, keys, outcome, undecided),
     }
 }
 
+/// `TFC3015` on a model path whose key prefix has an empty, `.` or `..`
+/// segment: the deploy check lists it as written (utils.go:234-240) but
+/// looks for the files under Go's cleaned path (utils.go:259, :322-327),
+/// and the worker lists it with empty segments dropped (s3.py:57).
+fn unclean_prefix(
+    source: &ModelSource,
+    views: &structure::PrefixViews,
+    keys: &[String],
+) -> Diagnostic {
+    let bucket = &source.path.bucket;
+    let at = |prefix: &str| format!("s3://{bucket}/{prefix}");
+    let deploy = if views.deploy_blind() {
+        format!(
+            "Cortex's deploy check lists {} as written but looks for saved_model.pb and variables/ under {} (Go's filepath.Join cleans the path), where no listed key is, so it refuses the deploy whatever the bucket holds",
+            at(&views.listed),
+            at(&views.deploy_files)
+        )
+    } else {
+        format!(
+            "Cortex's deploy check lists and checks {} as written",
+            at(&views.listed)
+        )
+    };
+    let worker = if views.worker == views.listed {
+        "the worker lists it as written too".to_owned()
+    } else {
+        format!(
+            "its worker lists {} instead (os.path.join drops the empty segments), a different tree",
+            at(&views.worker)
+        )
+    };
+    let written = source.path.to_string();
+    let suggested = at(views.deploy_files.trim_start_matches('/'));
+    let found = if keys.is_empty() {
+        format!("found under {}: nothing", at(&views.listed))
+    } else {
+        format!(
+            "found:\n{}",
+            tree::render(&at(&views.listed), keys, TREE_CAP)
+        )
+    };
+    source_error(
+        source,
+        codes::UNCLEAN_MODEL_KEYS,
+        format!("the model path {written} holds `//`, `.` or `..`: {deploy}; {worker}"),
+    )
+    .help(format!(
+        "write the path without empty, `.` or `..` segments, e.g. {suggested}, and upload the model there"
+    ))
+    .note(found)
+}
+
+/// `TFC3015` on a model whose keys hold `//`: the deploy check reads them
+/// as listed (utils.go:305-347), the worker collapses them
+/// (validation.py:311 `os.path.relpath`). None when both accept the model.
+fn empty_segment_keys(
+    source: &ModelSource,
+    shown: &str,
+    path: &S3Path,
+    keys: &[String],
+    deploy: &Result<structure::Layout, Vec<Problem>>,
+) -> Option<Diagnostic> {
+    let example = keys.iter().find(|k| structure::has_empty_segment(k))?;
+    let collapsed: Vec<String> = keys.iter().map(|k| structure::collapse(k)).collect();
+    let worker = structure::analyze(&collapsed, source.accelerator);
+    if deploy.is_ok() && worker.is_ok() {
+        return None;
+    }
+    let why = |problems: &[Problem], keys: &[String]| {
+        problems
+            .first()
+            .map(|p| structure_diagnostic(source, shown, path, keys, p, false).message)
+            .unwrap_or_default()
+    };
+    let deploy_view = match deploy {
+        Ok(_) => "Cortex's deploy check, reading the keys as listed, accepts the model".to_owned(),
+        Err(problems) => format!(
+            "Cortex's deploy check reads the keys as listed and refuses the deploy ({})",
+            why(problems, keys)
+        ),
+    };
+    let worker_view = match &worker {
+        Ok(_) => "its worker collapses `//` (os.path.relpath) and would load the model".to_owned(),
+        Err(problems) => format!(
+            "its worker collapses `//` (os.path.relpath) and skips the model ({})",
+            why(problems, &collapsed)
+        ),
+    };
+    Some(
+        source_error(
+            source,
+            codes::UNCLEAN_MODEL_KEYS,
+            format!(
+                "{shown} at {path} has keys with `//` (such as `{}{}`): {deploy_view}; {worker_view}",
+                path.prefix,
+                example.escape_debug()
+            ),
+        )
+        .help("upload the model's keys without `//` (an empty folder name): both stages must see the same tree")
+        .note(format!(
+            "found (empty folder names not drawn):\n{}",
+            tree::render(&path.to_string(), keys, TREE_CAP)
+        )),
+    )
+}
+
 /// `models.dir`: each direct sub-folder is a model named after it.
-fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
+fn check_dir(
+    source: &ModelSource,
+    keys: &[String],
+    outcome: &mut Outcome,
+    undecided: &mut Vec<Undecided>,
+) {
     if keys.is_empty() {
         outcome.diagnostics.push(structure_diagnostic(
             source,
@@ -680,7 +969,14 @@ fn check_dir(source: &ModelSource, keys: &[String], outcome: &mut Outcome) {
                 .help("model folder names may hold letters, digits, '_', '-' and '.' only"),
             );
         } else {
-            check_model(source, name, &source.path.child(name), &model_keys, outcome);
+            check_model(
+                source,
+                name,
+                &source.path.child(name),
+                &model_keys,
+                outcome,
+                undecided,
+            );
         }
     }
 }
@@ -711,22 +1007,38 @@ fn check_model(
     path: &S3Path,
     keys: &[String],
     outcome: &mut Outcome,
+    undecided: &mut Vec<Undecided>,
 ) {
-    match structure::analyze(keys, source.accelerator) {
-        Ok(layout) => outcome.models.push(Model {
-            api: source.api.clone(),
-            name: name.to_owned(),
-            path: path.clone(),
-            versions: layout.versions,
-            signature: None,
-            source: 0,
-        }),
+    let verdict = structure::analyze(keys, source.accelerator);
+    if let Some(d) = empty_segment_keys(source, &shown_model(source, name), path, keys, &verdict) {
+        outcome.diagnostics.push(d);
+        return;
+    }
+    match verdict {
+        Ok(layout) => {
+            let model = outcome.models.len();
+            undecided.extend(layout.undecided.into_iter().map(|shards| Undecided {
+                model,
+                key: format!(
+                    "{}{}variables/variables.index",
+                    path.prefix,
+                    shards.version.map_or(String::new(), |v| format!("{v}/"))
+                ),
+                bucket: path.bucket.clone(),
+                keys: keys.to_vec(),
+                shards,
+            }));
+            outcome.models.push(Model {
+                api: source.api.clone(),
+                name: name.to_owned(),
+                path: path.clone(),
+                versions: layout.versions,
+                signature: None,
+                source: 0,
+            });
+        }
         Err(problems) => {
-            let shown = if source.name.is_some() {
-                model_label(name)
-            } else {
-                format!("model `{name}` of models.dir")
-            };
+            let shown = shown_model(source, name);
             for (i, problem) in problems.iter().enumerate() {
                 outcome.diagnostics.push(structure_diagnostic(
                     source,
@@ -797,9 +1109,18 @@ fn structure_diagnostic(
                 _ => "a SavedModel for CPU/GPU needs saved_model.pb and variables/ (index and data shards)".to_owned(),
             },
         ),
-        Problem::MissingShards { version, missing } => (
+        Problem::MissingShards { version, missing, basis } => (
             codes::VARIABLE_SHARDS_MISSING,
-            format!("{model} at {path}{} is missing variable shards: {}", at_version(version), missing.join(", ")),
+            format!(
+                "{model} at {path}{} is missing variable shards: {}{}",
+                at_version(version),
+                missing.join(", "),
+                match basis {
+                    ShardBasis::Listing => String::new(),
+                    ShardBasis::Index(total) => format!(" (variables.index names {total} shards: TensorFlow restores exactly those)"),
+                    ShardBasis::Undecodable(why) => format!(" (variables.index could not be decoded: {why}; so every set of data files present must be complete)"),
+                }
+            ),
             "upload every variables.data-*-of-N shard of the export; TF Serving fails to load a partial one".to_owned(),
         ),
         Problem::InferentiaExport { version } => (
@@ -1051,6 +1372,79 @@ mod tests {
             keyed(ServingImage::Inferentia, Accelerator::Inf),
         );
         assert_eq!(codes(&inf), []);
+    }
+
+    /// A symbolic link loop and a too-deep folder elsewhere in the bucket:
+    /// the valid model beside them is checked as usual, the model under the
+    /// broken folder could not be checked (exit 3), and only that one.
+    #[cfg(unix)]
+    #[test]
+    fn a_broken_folder_of_the_mirror_fails_only_its_models() {
+        let root =
+            std::env::temp_dir().join(format!("cortex-tfc-models-broken-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/savedmodels/tf23-one-signature");
+        for model in ["b/ok/nn", "b/loop/nn", "b/deep/nn"] {
+            for file in [
+                "saved_model.pb",
+                "variables/variables.index",
+                "variables/variables.data-00000-of-00001",
+            ] {
+                let to = root.join(model).join(file);
+                std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+                std::fs::copy(fixture.join(file), to).expect("copy");
+            }
+        }
+        std::os::unix::fs::symlink(root.join("b/loop"), root.join("b/loop/nn/back")).expect("loop");
+        let deep: std::path::PathBuf =
+            std::iter::repeat_n("x", crate::store::walk::MAX_DEPTH + 2).collect();
+        std::fs::create_dir_all(root.join("b/deep/nn").join(deep)).expect("deep");
+        let store = Arc::new(DirStore::new(&root).expect("store"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let options = ListOptions {
+            concurrency: 4,
+            max_saved_model_bytes: MAX_SAVED_MODEL_BYTES,
+        };
+        let sources: Vec<ModelSource> = ["s3://b/ok/nn", "s3://b/loop/nn", "s3://b/deep/nn"]
+            .iter()
+            .enumerate()
+            .map(|(i, url)| ModelSource {
+                name: Some(format!("m{i}")),
+                span: i * 10..i * 10 + 5,
+                ..source(url)
+            })
+            .collect();
+        let outcome = runtime.block_on(check(store, &sources, options));
+        assert_eq!(
+            outcome
+                .models
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>(),
+            ["m0"]
+        );
+        assert_eq!(codes(&outcome), [("TFC3905", true), ("TFC3905", true)]);
+        // failures come grouped by path; the report sorts them by position
+        let mut found: Vec<_> = outcome
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.primary.as_ref().map(|l| l.span.clone()),
+                    d.message.clone(),
+                )
+            })
+            .collect();
+        found.sort_by_key(|(span, _)| span.as_ref().map(|s| s.start));
+        assert_eq!(found[0].0, Some(10..15));
+        assert!(found[0].1.contains("symbolic link loop"), "{}", found[0].1);
+        assert_eq!(found[1].0, Some(20..25));
+        assert!(found[1].1.contains("nests deeper than"), "{}", found[1].1);
+        let _ = std::fs::remove_dir_all(root);
     }
 
     #[test]

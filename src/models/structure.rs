@@ -17,6 +17,40 @@ pub enum Accelerator {
 pub struct Layout {
     /// Sorted version numbers; empty for a non-versioned model.
     pub versions: Vec<i64>,
+    /// Versions whose data files do not form exactly one complete set:
+    /// their `variables.index` decides which set TensorFlow restores
+    /// ([`judge_shards`]).
+    pub undecided: Vec<ShardSets>,
+}
+
+impl Layout {
+    fn of(versions: Vec<i64>) -> Self {
+        Self {
+            versions,
+            undecided: Vec::new(),
+        }
+    }
+}
+
+/// The `variables.data-0000k-of-N` files of one model (or version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardSets {
+    pub version: Option<i64>,
+    /// For each N named by a data file, the k present.
+    pub sets: BTreeMap<u32, BTreeSet<u32>>,
+}
+
+/// Where the shard count that decided [`Problem::MissingShards`] came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardBasis {
+    /// The data files' own names: every set present must be complete (no
+    /// index was read: it is missing, or the model has other problems).
+    Listing,
+    /// The header of `variables.index`: its `num_shards`.
+    Index(u32),
+    /// `variables.index` could not be decoded (why): every set present
+    /// must be complete.
+    Undecodable(String),
 }
 
 /// What is wrong with a model's files.
@@ -51,6 +85,7 @@ pub enum Problem {
     MissingShards {
         version: Option<i64>,
         missing: Vec<String>,
+        basis: ShardBasis,
     },
     /// `saved_model.pb` without any `variables/`: an Inferentia-compiled
     /// export, used on CPU/GPU.
@@ -75,29 +110,40 @@ pub fn analyze(keys: &[String], accelerator: Accelerator) -> Result<Layout, Vec<
         return Err(vec![Problem::Empty]);
     }
     let clashes: Vec<Problem> = clashes(&files);
+    let mut undecided = Vec::new();
     let tops: BTreeSet<&str> = files
         .iter()
         .map(|k| k.split('/').next().unwrap_or(k))
         .collect();
     let (numeric, others): (Vec<&str>, Vec<&str>) = tops.iter().partition(|t| is_version_like(t));
     let verdict = match (numeric.is_empty(), others.is_empty()) {
-        (true, _) => check_version(&files, None, accelerator).map(|()| Layout {
-            versions: Vec::new(),
-        }),
+        (true, _) => check_version(&files, None, accelerator, &mut undecided)
+            .map(|()| Layout::of(Vec::new())),
         (false, false) => Err(vec![Problem::Mixed {
             versions: numeric.iter().map(|s| s.to_string()).collect(),
             others: others.iter().map(|s| s.to_string()).collect(),
         }]),
-        (false, true) => versioned(&files, &numeric, accelerator),
+        (false, true) => versioned(&files, &numeric, accelerator, &mut undecided),
     };
-    match (verdict, clashes.is_empty()) {
+    let mut verdict = match (verdict, clashes.is_empty()) {
         (verdict, true) => verdict,
         (Ok(_), false) => Err(clashes),
         (Err(mut problems), false) => {
             problems.extend(clashes);
             Err(problems)
         }
+    };
+    match &mut verdict {
+        Ok(layout) => layout.undecided = undecided,
+        // the model is refused anyway: no index is read, the listing's
+        // own rule applies
+        Err(problems) => problems.extend(
+            undecided
+                .iter()
+                .filter_map(|sets| judge_shards(sets, ShardBasis::Listing).missing),
+        ),
     }
+    verdict
 }
 
 /// Objects whose name is also the prefix of other objects.
@@ -142,6 +188,7 @@ fn versioned(
     files: &[&str],
     tops: &[&str],
     accelerator: Accelerator,
+    undecided: &mut Vec<ShardSets>,
 ) -> Result<Layout, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut by_version: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
@@ -170,24 +217,25 @@ fn versioned(
         }
     }
     for (version, version_files) in &by_version {
-        if let Err(found) = check_version(version_files, Some(*version), accelerator) {
+        if let Err(found) = check_version(version_files, Some(*version), accelerator, undecided) {
             problems.extend(found);
         }
     }
     if problems.is_empty() {
-        Ok(Layout {
-            versions: by_version.into_keys().collect(),
-        })
+        Ok(Layout::of(by_version.into_keys().collect()))
     } else {
         Err(problems)
     }
 }
 
-/// The files one model directory (or one version) needs.
+/// The files one model directory (or one version) needs. Data files that
+/// do not form exactly one complete set are left to the index
+/// (`undecided`) when the index is there and nothing else is wrong.
 fn check_version(
     files: &[&str],
     version: Option<i64>,
     accelerator: Accelerator,
+    undecided: &mut Vec<ShardSets>,
 ) -> Result<(), Vec<Problem>> {
     let has = |name: &str| files.contains(&name);
     let mut problems = Vec::new();
@@ -218,15 +266,25 @@ fn check_version(
     if !files.iter().any(|f| f.starts_with(FIRST_SHARD)) {
         missing.push(format!("{FIRST_SHARD}-*"));
     }
-    if !missing.is_empty() {
+    let shards = ShardSets {
+        version,
+        sets: shard_sets(files),
+    };
+    let one_complete_set = shards.sets.len() == 1
+        && shards
+            .sets
+            .iter()
+            .all(|(total, present)| complete(*total, present));
+    let complete_files = missing.is_empty();
+    if !complete_files {
         problems.push(Problem::MissingFiles { version, missing });
     }
-    let shards = missing_shards(files);
-    if !shards.is_empty() {
-        problems.push(Problem::MissingShards {
-            version,
-            missing: shards,
-        });
+    if one_complete_set {
+        // the fast path: the only set there is complete, nothing to read
+    } else if complete_files {
+        undecided.push(shards);
+    } else if let Some(problem) = judge_shards(&shards, ShardBasis::Listing).missing {
+        problems.push(problem);
     }
     if problems.is_empty() {
         Ok(())
@@ -235,8 +293,9 @@ fn check_version(
     }
 }
 
-/// Every `variables.data-0000k-of-N` for each N named by a shard present.
-fn missing_shards(files: &[&str]) -> Vec<String> {
+/// For each N named by a data file `variables/variables.data-0000k-of-N`,
+/// the k present. Names that do not parse are not data files.
+fn shard_sets(files: &[&str]) -> BTreeMap<u32, BTreeSet<u32>> {
     let mut present: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
     for file in files {
         let Some(rest) = file.strip_prefix("variables/variables.data-") else {
@@ -249,14 +308,143 @@ fn missing_shards(files: &[&str]) -> Vec<String> {
             present.entry(total).or_default().insert(index);
         }
     }
-    let mut missing = Vec::new();
-    for (total, indexes) in present {
-        // a shard count beyond this is not a real export; list the first few
-        for index in (0..total).filter(|i| !indexes.contains(i)).take(20) {
-            missing.push(format!("variables/variables.data-{index:05}-of-{total:05}"));
+    present
+}
+
+fn complete(total: u32, present: &BTreeSet<u32>) -> bool {
+    (0..total).all(|k| present.contains(&k))
+}
+
+/// The first few data files of the set of `total` that are not `present`
+/// (a shard count beyond this is not a real export).
+fn missing_of(total: u32, present: Option<&BTreeSet<u32>>) -> Vec<String> {
+    (0..total)
+        .filter(|k| present.is_none_or(|p| !p.contains(k)))
+        .take(20)
+        .map(|k| format!("variables/variables.data-{k:05}-of-{total:05}"))
+        .collect()
+}
+
+/// What the shard count decides about a model's data files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardVerdict {
+    /// The shards TensorFlow would fail to find ([`Problem::MissingShards`]).
+    pub missing: Option<Problem>,
+    /// Counts of the other sets present, which TensorFlow never reads.
+    pub ignored: Vec<u32>,
+}
+
+/// Judges a model's data files by the shard count of `basis`: with the
+/// index's own count, exactly the shards it names are required and other
+/// sets are ignored (TensorFlow's `BundleReader` opens
+/// `variables.data-0000k-of-<num_shards>`); without it, every set present
+/// must be complete.
+pub fn judge_shards(shards: &ShardSets, basis: ShardBasis) -> ShardVerdict {
+    let (missing, ignored) = match &basis {
+        ShardBasis::Index(total) => (
+            missing_of(*total, shards.sets.get(total)),
+            shards.sets.keys().copied().filter(|t| t != total).collect(),
+        ),
+        ShardBasis::Listing | ShardBasis::Undecodable(_) => (
+            shards
+                .sets
+                .iter()
+                .flat_map(|(total, present)| missing_of(*total, Some(present)))
+                .collect(),
+            Vec::new(),
+        ),
+    };
+    ShardVerdict {
+        missing: (!missing.is_empty()).then_some(Problem::MissingShards {
+            version: shards.version,
+            missing,
+            basis,
+        }),
+        ignored,
+    }
+}
+
+/// How Cortex's two stages read a model's key prefix, when they differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixViews {
+    /// The deploy check's listing: the prefix as written (`SplitS3Path`).
+    pub listed: String,
+    /// Where the deploy check looks for the model's files: the prefix as
+    /// Go's `filepath.Join` cleans it (utils.go:259, :322-327).
+    pub deploy_files: String,
+    /// The worker's listing: `os.path.join(*key.split("/"))`, which drops
+    /// empty segments (lib/storage/s3.py:57 `deconstruct_s3_path`).
+    pub worker: String,
+}
+
+impl PrefixViews {
+    /// Whether the deploy check can ever find files under the prefix it
+    /// listed: not when cleaning moved them elsewhere.
+    pub fn deploy_blind(&self) -> bool {
+        self.deploy_files != self.listed
+    }
+}
+
+/// The two stages' views of a model prefix (empty or ending in `/`), or
+/// None when both read it as written.
+pub fn prefix_views(prefix: &str) -> Option<PrefixViews> {
+    let cleaned = go_clean(prefix);
+    let deploy_files = match cleaned.as_str() {
+        "." => String::new(),
+        "/" => "/".to_owned(),
+        other => format!("{other}/"),
+    };
+    let worker = collapse(prefix);
+    (deploy_files != prefix || worker != prefix).then(|| PrefixViews {
+        listed: prefix.to_owned(),
+        deploy_files,
+        worker,
+    })
+}
+
+/// Go's `path.Clean` (what `filepath.Join` returns on Linux): empty and `.`
+/// segments dropped, `..` removes the segment before it.
+fn go_clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|last| *last != "..") {
+                    out.pop();
+                } else if !rooted {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
         }
     }
-    missing
+    let joined = out.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
+/// A key with its empty segments dropped, as Python's `os.path.join` of its
+/// parts and `os.path.relpath` see it (a trailing `/` is kept).
+pub fn collapse(key: &str) -> String {
+    let mut collapsed = key
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/");
+    if key.ends_with('/') && !collapsed.is_empty() {
+        collapsed.push('/');
+    }
+    collapsed
+}
+
+/// Whether a key holds an empty segment (`//`, or a leading `/`).
+pub fn has_empty_segment(key: &str) -> bool {
+    key.starts_with('/') || key.contains("//")
 }
 
 fn is_digits(s: &str) -> bool {
@@ -281,7 +469,7 @@ mod tests {
     fn non_versioned_and_versioned_models() {
         assert_eq!(
             analyze(&keys(MODEL), Accelerator::Cpu),
-            Ok(Layout { versions: vec![] })
+            Ok(Layout::of(vec![]))
         );
         let versioned: Vec<String> = ["2", "10"]
             .iter()
@@ -289,9 +477,7 @@ mod tests {
             .collect();
         assert_eq!(
             analyze(&versioned, Accelerator::Gpu),
-            Ok(Layout {
-                versions: vec![2, 10]
-            })
+            Ok(Layout::of(vec![2, 10]))
         );
     }
 
@@ -329,10 +515,7 @@ mod tests {
     #[test]
     fn cpu_needs_variables_and_inferentia_does_not() {
         let pb_only = keys(&["saved_model.pb"]);
-        assert_eq!(
-            analyze(&pb_only, Accelerator::Inf),
-            Ok(Layout { versions: vec![] })
-        );
+        assert_eq!(analyze(&pb_only, Accelerator::Inf), Ok(Layout::of(vec![])));
         assert_eq!(
             analyze(&pb_only, Accelerator::Cpu),
             Err(vec![Problem::InferentiaExport { version: None }])
@@ -347,20 +530,129 @@ mod tests {
         );
     }
 
+    /// One complete set and nothing else: decided by the listing, no read.
     #[test]
-    fn every_shard_of_n_must_be_present() {
+    fn one_complete_set_needs_no_index_read() {
         let shards = keys(&[
             "saved_model.pb",
             "variables/variables.index",
+            "variables/variables.data-00000-of-00002",
+            "variables/variables.data-00001-of-00002",
+        ]);
+        assert_eq!(analyze(&shards, Accelerator::Cpu), Ok(Layout::of(vec![])));
+    }
+
+    fn sets(list: &[(u32, &[u32])]) -> BTreeMap<u32, BTreeSet<u32>> {
+        list.iter()
+            .map(|(total, present)| (*total, present.iter().copied().collect()))
+            .collect()
+    }
+
+    /// Anything but one complete set is left to the index, when it is there
+    /// and nothing else is wrong with the model.
+    #[test]
+    fn other_shard_layouts_are_left_to_the_index() {
+        let shards = keys(&[
+            "1/saved_model.pb",
+            "1/variables/variables.index",
+            "1/variables/variables.data-00000-of-00003",
+            "1/variables/variables.data-00002-of-00003",
+            "1/variables/variables.data-00000-of-00001",
+        ]);
+        assert_eq!(
+            analyze(&shards, Accelerator::Cpu),
+            Ok(Layout {
+                versions: vec![1],
+                undecided: vec![ShardSets {
+                    version: Some(1),
+                    sets: sets(&[(1, &[0]), (3, &[0, 2])]),
+                }],
+            })
+        );
+        // without an index, or beside another problem: every set complete
+        let no_index = keys(&[
+            "saved_model.pb",
             "variables/variables.data-00000-of-00003",
             "variables/variables.data-00002-of-00003",
         ]);
         assert_eq!(
-            analyze(&shards, Accelerator::Cpu),
-            Err(vec![Problem::MissingShards {
-                version: None,
-                missing: vec!["variables/variables.data-00001-of-00003".into()]
-            }])
+            analyze(&no_index, Accelerator::Cpu),
+            Err(vec![
+                Problem::MissingFiles {
+                    version: None,
+                    missing: vec!["variables/variables.index".into()]
+                },
+                Problem::MissingShards {
+                    version: None,
+                    missing: vec!["variables/variables.data-00001-of-00003".into()],
+                    basis: ShardBasis::Listing,
+                }
+            ])
+        );
+        let mut mixed = shards.clone();
+        mixed.push("2/saved_model.pb".into());
+        assert_eq!(
+            analyze(&mixed, Accelerator::Cpu),
+            Err(vec![
+                Problem::InferentiaExport { version: Some(2) },
+                Problem::MissingShards {
+                    version: Some(1),
+                    missing: vec!["variables/variables.data-00001-of-00003".into()],
+                    basis: ShardBasis::Listing,
+                }
+            ])
+        );
+    }
+
+    /// TensorFlow restores the set the index names: exactly those shards
+    /// are required, other sets are ignored (a warning at most).
+    #[test]
+    fn the_index_count_decides_which_set_is_required() {
+        let found = ShardSets {
+            version: None,
+            sets: sets(&[(2, &[0, 1]), (3, &[0])]),
+        };
+        assert_eq!(
+            judge_shards(&found, ShardBasis::Index(2)),
+            ShardVerdict {
+                missing: None,
+                ignored: vec![3]
+            }
+        );
+        assert_eq!(
+            judge_shards(&found, ShardBasis::Index(3)),
+            ShardVerdict {
+                missing: Some(Problem::MissingShards {
+                    version: None,
+                    missing: vec![
+                        "variables/variables.data-00001-of-00003".into(),
+                        "variables/variables.data-00002-of-00003".into()
+                    ],
+                    basis: ShardBasis::Index(3),
+                }),
+                ignored: vec![2]
+            }
+        );
+        // a count no data file has: all of its shards are missing
+        assert!(matches!(
+            judge_shards(&found, ShardBasis::Index(1)).missing,
+            Some(Problem::MissingShards { missing, .. }) if missing == ["variables/variables.data-00000-of-00001"]
+        ));
+        // an index that cannot be decoded: every set must be complete
+        let undecodable = ShardBasis::Undecodable("x".into());
+        assert_eq!(
+            judge_shards(&found, undecodable.clone()),
+            ShardVerdict {
+                missing: Some(Problem::MissingShards {
+                    version: None,
+                    missing: vec![
+                        "variables/variables.data-00001-of-00003".into(),
+                        "variables/variables.data-00002-of-00003".into()
+                    ],
+                    basis: undecodable,
+                }),
+                ignored: vec![]
+            }
         );
     }
 
@@ -377,17 +669,17 @@ mod tests {
         ]);
         assert_eq!(
             analyze(&with_markers, Accelerator::Cpu),
-            Ok(Layout { versions: vec![1] })
+            Ok(Layout::of(vec![1]))
         );
         let empty_version = keys(&["1/", "2/saved_model.pb"]);
         assert_eq!(
             analyze(&empty_version, Accelerator::Inf),
-            Ok(Layout { versions: vec![2] })
+            Ok(Layout::of(vec![2]))
         );
         let marker_beside_model = keys(&["7/", "saved_model.pb"]);
         assert_eq!(
             analyze(&marker_beside_model, Accelerator::Inf),
-            Ok(Layout { versions: vec![] })
+            Ok(Layout::of(vec![]))
         );
         assert_eq!(
             analyze(&keys(&["1/", "x/"]), Accelerator::Cpu),
@@ -408,10 +700,34 @@ mod tests {
             );
         }
         let zero = keys(&["0/saved_model.pb"]);
-        assert_eq!(
-            analyze(&zero, Accelerator::Inf),
-            Ok(Layout { versions: vec![0] })
-        );
+        assert_eq!(analyze(&zero, Accelerator::Inf), Ok(Layout::of(vec![0])));
+    }
+
+    /// The deploy check lists the prefix as written and looks for files
+    /// under Go's cleaned path; the worker lists it with empty segments
+    /// dropped.
+    #[test]
+    fn the_two_stages_views_of_a_prefix() {
+        for clean in ["", "nn/", "iris/nn/1/", "../m/", "a.b/..c/"] {
+            assert_eq!(prefix_views(clean), None, "{clean}");
+        }
+        let views = |listed: &str, deploy: &str, worker: &str| {
+            Some(PrefixViews {
+                listed: listed.into(),
+                deploy_files: deploy.into(),
+                worker: worker.into(),
+            })
+        };
+        assert_eq!(prefix_views("nn//1/"), views("nn//1/", "nn/1/", "nn/1/"));
+        assert_eq!(prefix_views("/nn/"), views("/nn/", "/nn/", "nn/"));
+        assert_eq!(prefix_views("//nn/"), views("//nn/", "/nn/", "nn/"));
+        assert_eq!(prefix_views("a/../m/"), views("a/../m/", "m/", "a/../m/"));
+        assert_eq!(prefix_views("./m/"), views("./m/", "m/", "./m/"));
+        assert_eq!(prefix_views("a/.."), views("a/..", "", "a/.."));
+        assert!(prefix_views("/nn/").is_some_and(|v| !v.deploy_blind()));
+        assert!(prefix_views("nn//1/").is_some_and(|v| v.deploy_blind()));
+        assert_eq!(collapse("/1//saved_model.pb"), "1/saved_model.pb");
+        assert_eq!(collapse("1//"), "1/");
     }
 
     /// Passes the deploy check; the worker's validation skips the model.
@@ -432,9 +748,6 @@ mod tests {
         );
         // a sibling sharing the start of the name is not a clash
         let sibling = keys(&["1/saved_model.pb", "1/saved_model.pb.bak"]);
-        assert_eq!(
-            analyze(&sibling, Accelerator::Inf),
-            Ok(Layout { versions: vec![1] })
-        );
+        assert_eq!(analyze(&sibling, Accelerator::Inf), Ok(Layout::of(vec![1])));
     }
 }

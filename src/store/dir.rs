@@ -1,21 +1,51 @@
 //! A local mirror of S3: `s3://bucket/key` is `ROOT/bucket/key`. Only files
-//! count as keys, as in S3. Nothing outside ROOT is ever read: `..` in a
-//! path is refused, and a symbolic link is followed only when its target
-//! stays inside ROOT.
+//! count as keys, as in S3. Nothing outside ROOT is ever read: a bucket is
+//! walked once into an index, every listing and read is a lookup of the key
+//! in that index (so a key with `..` is a string that matches nothing, as a
+//! key prefix in S3 that no object has), and a symbolic link is followed
+//! only when its target stays inside ROOT.
+//!
+//! A folder the walk could not read (a link loop, nesting deeper than the
+//! limit, no permission) fails only the listings and reads whose prefix
+//! covers it; the rest of the bucket answers normally.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use rustix::fs::{self, Mode, OFlags};
 
-use super::walk::{Walking, io_error};
+use super::walk::{Broken, Walking, io_error};
 use super::{ModelStore, Object, ReadOptions, S3Path, StoreError};
 use crate::parallel::{cores, on_threads};
 
-/// Keys of one bucket, each with the real path of its file.
-type BucketIndex = BTreeMap<String, PathBuf>;
+/// One bucket: its keys, each with the real path of its file, and the
+/// folders that could not be walked (sorted by key prefix).
+#[derive(Debug, Default)]
+struct BucketIndex {
+    files: BTreeMap<String, PathBuf>,
+    broken: Broken,
+}
+
+impl BucketIndex {
+    /// The error of the first broken folder (in key order) that a listing
+    /// of `prefix` covers: one under the prefix, or one the prefix lies in.
+    fn broken_for_prefix(&self, prefix: &str) -> Option<&StoreError> {
+        self.broken
+            .iter()
+            .find(|(folder, _)| folder.starts_with(prefix) || prefix.starts_with(folder.as_str()))
+            .map(|(_, error)| error)
+    }
+
+    /// The error of the broken folder that `key` would lie in.
+    fn broken_for_key(&self, key: &str) -> Option<&StoreError> {
+        self.broken
+            .iter()
+            .find(|(folder, _)| key.starts_with(folder.as_str()))
+            .map(|(_, error)| error)
+    }
+}
 
 type Indexed = Result<Arc<BucketIndex>, StoreError>;
 
@@ -64,9 +94,16 @@ impl DirStore {
     }
 
     fn list_sync(&self, path: &S3Path) -> Result<Vec<String>, StoreError> {
-        refuse_escapes(&path.prefix)?;
         let index = self.bucket(&path.bucket)?;
+        // no file on disk has such a key: the prefix lists nothing, as in S3
+        if !mirrorable(&path.prefix) {
+            return Ok(Vec::new());
+        }
+        if let Some(error) = index.broken_for_prefix(&path.prefix) {
+            return Err(error.clone());
+        }
         Ok(index
+            .files
             .range(path.prefix.clone()..)
             .take_while(|(key, _)| key.starts_with(&path.prefix))
             .map(|(key, _)| key[path.prefix.len()..].to_owned())
@@ -75,9 +112,14 @@ impl DirStore {
     }
 
     fn get_sync(&self, bucket: &str, key: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
-        refuse_escapes(key)?;
         let index = self.bucket(bucket)?;
-        let file = index.get(key).ok_or(StoreError::NoSuchKey)?;
+        if !mirrorable(key) {
+            return Err(StoreError::NoSuchKey);
+        }
+        if let Some(error) = index.broken_for_key(key) {
+            return Err(error.clone());
+        }
+        let file = index.files.get(key).ok_or(StoreError::NoSuchKey)?;
         // open (never through a link: the index holds real paths), size,
         // one read, close; the size bounds the read, so a file that grows
         // meanwhile is read as it was
@@ -119,8 +161,8 @@ impl DirStore {
     /// caller arriving while it runs walk with up to `threads` threads in
     /// all; then everyone has the index.
     fn bucket_with(&self, bucket: &str, threads: usize) -> Indexed {
-        refuse_escapes(bucket)?;
-        if bucket.is_empty() || bucket == "." {
+        // `.` is ROOT itself and `..` its parent: never buckets
+        if bucket.is_empty() || !mirrorable(bucket) || bucket.contains('/') {
             return Err(StoreError::NoSuchBucket);
         }
         let cell = Arc::clone(
@@ -156,7 +198,8 @@ impl DirStore {
         }
     }
 
-    /// Walks a bucket: every file, keyed by its path relative to the bucket.
+    /// Walks a bucket: every file, keyed by its path relative to the
+    /// bucket, and the folders that could not be walked.
     fn index(
         &self,
         bucket: &str,
@@ -171,10 +214,14 @@ impl DirStore {
         let Some(real) = real else {
             return Err(StoreError::NoSuchBucket);
         };
-        let walking = Arc::new(Walking::start(&self.root, real)?);
+        let walking = Arc::new(Walking::start(&self.root, real));
         cell.set(Indexing::Walking(Arc::clone(&walking)));
         walking.join(threads);
-        Ok(walking.finish()?.into_iter().collect())
+        let walked = walking.finish();
+        Ok(BucketIndex {
+            files: walked.files.into_iter().collect(),
+            broken: walked.broken,
+        })
     }
 }
 
@@ -220,17 +267,13 @@ const FILE_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::NOFOLLOW)
     .union(OFlags::CLOEXEC);
 
-/// Store paths are S3 keys: `..` and absolute parts never reach the disk.
-fn refuse_escapes(path: &str) -> Result<(), StoreError> {
-    let escapes = Path::new(path)
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
-    if escapes {
-        return Err(StoreError::Other {
-            detail: format!("`{path}` leaves the local store"),
-        });
-    }
-    Ok(())
+/// Whether a key (or key prefix, ending in `/`) could name files of the
+/// mirror: a file's key is made of its folder and file names, so it never
+/// has an empty, `.` or `..` segment. S3 keys may (`a/../m/` is a literal
+/// prefix there); the mirror cannot hold them, so they match nothing.
+fn mirrorable(key: &str) -> bool {
+    let key = key.strip_suffix('/').unwrap_or(key);
+    key.is_empty() || key.split('/').all(|s| !matches!(s, "" | "." | ".."))
 }
 
 impl ModelStore for DirStore {
@@ -325,10 +368,139 @@ mod tests {
             list(&store, "s3://nobucket/x"),
             Err(StoreError::NoSuchBucket)
         );
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    /// In S3, `s3://b/a/../m/` is the literal key prefix `a/../m/` (Cortex's
+    /// SplitS3Path and ListS3Prefix pass it verbatim). No file of the mirror
+    /// has such a key, so it lists nothing and reads nothing, as in S3 where
+    /// no object has it; nothing outside ROOT is touched.
+    #[test]
+    fn dot_segments_are_literal_keys_that_match_nothing() {
+        let root = mirror("dots");
+        let outside = root.with_file_name(format!(
+            "{}-secret",
+            root.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+        ));
+        std::fs::write(&outside, b"x").expect("outside file");
+        let store = DirStore::new(&root).expect("store");
+        for prefix in [
+            "s3://b/iris/../iris/nn/",
+            "s3://b/../../etc/",
+            "s3://b/./iris/nn/",
+            "s3://b/iris//nn/",
+            "s3://b/iris/nn/1/./",
+        ] {
+            assert_eq!(list(&store, prefix), Ok(vec![]), "{prefix}");
+        }
+        let secret = outside
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        for key in [
+            "iris/../iris/nn/1/saved_model.pb".to_owned(),
+            "./iris/nn/1/saved_model.pb".to_owned(),
+            format!("../../{secret}"),
+        ] {
+            let read = runtime.block_on(store.get("b", &key, 1024));
+            assert_eq!(read, Err(StoreError::NoSuchKey), "{key}");
+        }
+        // `.` is ROOT, `..` its parent: never buckets
+        for bucket in ["s3://../x/", "s3://./b/", "s3://../"] {
+            assert_eq!(
+                list(&store, bucket),
+                Err(StoreError::NoSuchBucket),
+                "{bucket}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(root);
+        let _ = std::fs::remove_file(outside);
+    }
+
+    /// A folder nested deeper than the limit, beside valid models.
+    fn too_deep(root: &Path, at: &str) {
+        let deep: PathBuf = std::iter::repeat_n("x", MAX_DEPTH + 2).collect();
+        std::fs::create_dir_all(root.join(at).join(deep)).expect("deep");
+    }
+
+    /// A symbolic link loop or a too-deep folder in one part of the bucket
+    /// fails the listings and reads that cover it, and only those.
+    #[cfg(unix)]
+    #[test]
+    fn a_broken_folder_fails_only_what_covers_it() {
+        let root = mirror("broken");
+        std::fs::create_dir_all(root.join("b/loop/m")).expect("loop dir");
+        std::fs::write(root.join("b/loop/m/saved_model.pb"), b"x").expect("file");
+        std::os::unix::fs::symlink(root.join("b/loop"), root.join("b/loop/m/back")).expect("link");
+        too_deep(&root, "b/deep/m");
+        std::fs::write(root.join("b/deep/m/saved_model.pb"), b"x").expect("file");
+        let store = DirStore::new(&root).expect("store");
+        // the valid model beside them
+        assert_eq!(
+            list(&store, "s3://b/iris/nn/"),
+            Ok(vec![
+                "1/saved_model.pb".to_owned(),
+                "1/variables/variables.index".to_owned()
+            ])
+        );
+        assert_eq!(list(&store, "s3://b/iris/nn-leg/"), Ok(vec![]));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let read = runtime.block_on(store.get("b", "iris/nn/1/saved_model.pb", 1024));
+        assert_eq!(read, Ok(b"x".to_vec()));
+        // the models under the broken folders, and any prefix above them
+        for (prefix, expected) in [
+            ("s3://b/loop/m/", "is a symbolic link loop"),
+            ("s3://b/loop/", "is a symbolic link loop"),
+            ("s3://b/loop/m/back/x/", "is a symbolic link loop"),
+            ("s3://b/deep/m/", "nests deeper than 64 folders"),
+            ("s3://b/", "nests deeper than 64 folders"),
+        ] {
+            match list(&store, prefix) {
+                Err(StoreError::Other { detail }) => {
+                    assert!(detail.contains(expected), "{prefix}: {detail}");
+                }
+                other => panic!("{prefix}: expected an error, got {other:?}"),
+            }
+        }
+        let read = runtime.block_on(store.get("b", "loop/m/back/saved_model.pb", 1024));
+        assert!(matches!(read, Err(StoreError::Other { .. })), "{read:?}");
+        // beside the broken folder, not under it: read as usual
+        let read = runtime.block_on(store.get("b", "loop/m/saved_model.pb", 1024));
+        assert_eq!(read, Ok(b"x".to_vec()));
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    /// An unreadable folder (not for root, who reads everything).
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_folder_fails_only_what_covers_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = mirror("unreadable");
+        let locked = root.join("b/locked/m");
+        std::fs::create_dir_all(&locked).expect("dir");
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+        if std::fs::read_dir(&locked).is_ok() {
+            // running as root: the folder is readable after all
+            let _ = std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755));
+            let _ = std::fs::remove_dir_all(root);
+            return;
+        }
+        let store = DirStore::new(&root).expect("store");
         assert!(matches!(
-            list(&store, "s3://b/../../etc"),
+            list(&store, "s3://b/locked/m/"),
             Err(StoreError::Other { .. })
         ));
+        assert_eq!(
+            list(&store, "s3://b/iris/nn-legacy/"),
+            Ok(vec!["saved_model.pb".to_owned()])
+        );
+        let _ = std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755));
         let _ = std::fs::remove_dir_all(root);
     }
 
@@ -509,15 +681,14 @@ mod tests {
                 std::fs::create_dir_all(root.join(format!("b/d{top:02}"))).expect("mkdir");
             }
             for broken in ["d05", "d30"] {
-                let deep: PathBuf = std::iter::repeat_n("x", MAX_DEPTH + 2).collect();
-                std::fs::create_dir_all(root.join("b").join(broken).join(deep)).expect("deep");
+                too_deep(&root, &format!("b/{broken}"));
             }
             let store = DirStore::new(&root).expect("store");
             let cold = list(&store, "s3://b/");
             match &cold {
                 Err(StoreError::Other { detail }) => {
                     assert!(detail.contains("/d05/"), "{detail}");
-                    assert!(detail.contains("nests too deep"), "{detail}");
+                    assert!(detail.contains("nests deeper than"), "{detail}");
                 }
                 other => panic!("expected the depth error, got {other:?}"),
             }
@@ -525,6 +696,11 @@ mod tests {
             let warmed = Arc::new(DirStore::new(&root).expect("store"));
             warmed.warm("b");
             assert_eq!(list(&warmed, "s3://b/"), cold);
+            // each broken subtree answers for itself; the others list
+            assert!(
+                matches!(list(&store, "s3://b/d30/"), Err(StoreError::Other { detail }) if detail.contains("/d30/"))
+            );
+            assert_eq!(list(&store, "s3://b/d12/"), Ok(vec![]));
             let _ = std::fs::remove_dir_all(root);
         }
     }

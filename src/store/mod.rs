@@ -10,7 +10,7 @@
 pub mod bounded;
 pub mod dir;
 pub mod s3;
-mod walk;
+pub(crate) mod walk;
 
 use std::fmt;
 use std::future::Future;
@@ -18,8 +18,10 @@ use std::sync::Arc;
 
 use bounded::bounded;
 
-/// An `s3://bucket/prefix` path, with the prefix normalised to end in `/`
-/// (so `iris/nn` never sees `iris/nn-legacy`).
+/// An `s3://bucket/prefix` path, with the prefix made to end in `/` (so
+/// `iris/nn` never sees `iris/nn-legacy`) and otherwise kept as written:
+/// the key is everything after the bucket's `/`, as Cortex's `SplitS3Path`
+/// (`pkg/lib/aws/s3.go:75`) gives it, `//` and `..` included.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct S3Path {
     pub bucket: String,
@@ -33,7 +35,6 @@ impl S3Path {
         if bucket.is_empty() {
             return None;
         }
-        let key = key.trim_start_matches('/');
         let prefix = if key.is_empty() || key.ends_with('/') {
             key.to_owned()
         } else {
@@ -206,6 +207,17 @@ mod tests {
             Some("s3://bucket/a/".to_owned())
         );
         assert!(S3Path::parse("s3:///x").is_none());
+        // nothing is normalised: the key is S3's, as Cortex's deploy check lists it
+        for (url, prefix) in [
+            ("s3://b//nn", "/nn/"),
+            ("s3://b/nn//1", "nn//1/"),
+            ("s3://b/a/../m/", "a/../m/"),
+        ] {
+            assert_eq!(
+                S3Path::parse(url).map(|p| p.prefix),
+                Some(prefix.to_owned())
+            );
+        }
         assert!(S3Path::parse("gs://b/x").is_none());
     }
 }

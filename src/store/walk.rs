@@ -12,8 +12,14 @@
 //! A directory is opened by name inside its parent's open descriptor, which
 //! spares the kernel a lookup of the whole path; a parent stays open only
 //! while its subdirectories wait to be read, and only in the top levels.
-//! Subdirectories are read in key order, so which error comes first never
-//! depends on the file system's order or on the threads.
+//! Subdirectories are read in key order, so the result never depends on the
+//! file system's order or on the threads.
+//!
+//! A folder that cannot be walked (unreadable, nested deeper than
+//! [`MAX_DEPTH`], a symbolic link back to a folder above it) does not stop
+//! the walk: it is recorded with its key prefix ([`Broken`]), and the rest
+//! of the bucket is walked as usual. The store then fails only the listings
+//! and reads whose prefix covers it.
 //! Nothing outside the store root is read: a symbolic link is followed only
 //! when its real target is inside the root.
 
@@ -29,6 +35,18 @@ use super::StoreError;
 
 /// Files found: key inside the bucket, real path.
 pub type Files = Vec<(String, PathBuf)>;
+
+/// Folders that could not be walked: key prefix inside the bucket (empty
+/// for the bucket itself, else ending in `/`), and why.
+pub type Broken = Vec<(String, StoreError)>;
+
+/// What a walk found: every file it could reach, and the folders it could
+/// not walk.
+#[derive(Debug, Default)]
+pub struct Walked {
+    pub files: Files,
+    pub broken: Broken,
+}
 
 /// How deep a mirror may nest (guards against link loops).
 pub const MAX_DEPTH: usize = 64;
@@ -50,9 +68,6 @@ pub struct Walking {
     root: PathBuf,
     subtrees: Vec<Folder>,
     next: AtomicUsize,
-    /// The lowest subtree that failed: later ones are skipped, as their
-    /// outcome can no longer be the one reported.
-    first_failed: AtomicUsize,
     progress: Mutex<Progress>,
     idle: Condvar,
 }
@@ -61,36 +76,36 @@ pub struct Walking {
 struct Progress {
     /// Threads inside [`Walking::help`].
     busy: usize,
-    /// Files above the subtrees, found breadth-first.
-    top: Files,
-    /// Each subtree's files, with the subtree's position.
-    done: Vec<(usize, Result<Files, StoreError>)>,
+    /// Files above the subtrees, found breadth-first, and the folders
+    /// there that could not be read.
+    top: Walked,
+    /// What each subtree gave, with the subtree's position.
+    done: Vec<(usize, Walked)>,
 }
 
 impl Walking {
     /// Reads the top levels of `bucket` (its real path, inside `root`)
     /// until they fan out into enough subtrees to share.
-    pub fn start(root: &Path, bucket: PathBuf) -> Result<Self, StoreError> {
-        let mut top = Vec::new();
+    pub fn start(root: &Path, bucket: PathBuf) -> Self {
+        let mut top = Walked::default();
         let mut level = vec![Folder::top(bucket)];
         while !level.is_empty() && level.len() < SUBTREES {
             let mut next = Vec::new();
             for folder in &level {
-                next.extend(read(root, folder, &mut top)?);
+                next.extend(read_or_record(root, folder, &mut top));
             }
             level = next;
         }
-        Ok(Self {
+        Self {
             root: root.to_path_buf(),
             subtrees: level,
             next: AtomicUsize::new(0),
-            first_failed: AtomicUsize::new(usize::MAX),
             progress: Mutex::new(Progress {
                 top,
                 ..Progress::default()
             }),
             idle: Condvar::new(),
-        })
+        }
     }
 
     /// Walks subtrees until none is left, with helper threads so that
@@ -116,22 +131,18 @@ impl Walking {
             let Some(folder) = self.subtrees.get(index) else {
                 break;
             };
-            if index > self.first_failed.load(Ordering::Relaxed) {
-                continue;
-            }
-            let mut files = Vec::new();
-            let walked = subtree(&self.root, folder, &mut files).map(|()| files);
-            if walked.is_err() {
-                self.first_failed.fetch_min(index, Ordering::Relaxed);
-            }
+            let mut walked = Walked::default();
+            subtree(&self.root, folder, &mut walked);
             done.push((index, walked));
         }
         self.lock().done.extend(done);
     }
 
-    /// Waits for every thread still walking, then gives every file, or the
-    /// error of the first subtree (in key order) that failed.
-    pub fn finish(&self) -> Result<Files, StoreError> {
+    /// Waits for every thread still walking, then gives every file found
+    /// and every folder that could not be walked, the latter sorted by key
+    /// prefix. A subtree whose walker is gone (it unwound) is a broken
+    /// folder of its own: only what lies under it is in doubt.
+    pub fn finish(&self) -> Walked {
         let mut progress = self.lock();
         while progress.busy > 0 {
             progress = self
@@ -139,26 +150,30 @@ impl Walking {
                 .wait(progress)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        let mut files = std::mem::take(&mut progress.top);
+        let mut walked = std::mem::take(&mut progress.top);
         let mut done = std::mem::take(&mut progress.done);
         drop(progress);
         done.sort_unstable_by_key(|(index, _)| *index);
-        let stopped = || StoreError::Other {
-            detail: "the local store walk stopped before its end".to_owned(),
-        };
-        // subtrees are skipped only after a failure before them, so up to
-        // the first error every subtree is there
-        let walked = done.len();
-        for (expected, (index, subtree)) in done.into_iter().enumerate() {
-            if index != expected {
-                return Err(stopped());
+        let mut done = done.into_iter().peekable();
+        for (index, folder) in self.subtrees.iter().enumerate() {
+            match done.next_if(|(i, _)| *i == index) {
+                Some((_, subtree)) => {
+                    walked.files.extend(subtree.files);
+                    walked.broken.extend(subtree.broken);
+                }
+                None => walked.broken.push((
+                    folder.rel.clone(),
+                    StoreError::Other {
+                        detail: format!(
+                            "the local store walk stopped before `{}`",
+                            folder.path.display()
+                        ),
+                    },
+                )),
             }
-            files.extend(subtree?);
         }
-        if walked < self.subtrees.len() {
-            return Err(stopped());
-        }
-        Ok(files)
+        walked.broken.sort_by(|a, b| a.0.cmp(&b.0));
+        walked
     }
 
     fn lock(&self) -> MutexGuard<'_, Progress> {
@@ -233,19 +248,35 @@ enum Kind {
 }
 
 /// Reads `folder` and everything below it, depth-first.
-fn subtree(root: &Path, folder: &Folder, files: &mut Files) -> Result<(), StoreError> {
-    for sub in read(root, folder, files)? {
-        subtree(root, &sub, files)?;
+fn subtree(root: &Path, folder: &Folder, walked: &mut Walked) {
+    for sub in read_or_record(root, folder, walked) {
+        subtree(root, &sub, walked);
     }
-    Ok(())
 }
 
-/// Reads one directory: files go to `files`; its subdirectories are
-/// returned unread.
-fn read(root: &Path, folder: &Folder, files: &mut Files) -> Result<Vec<Folder>, StoreError> {
+/// Reads one directory (see [`read`]); one that cannot be read is recorded
+/// as broken, with what was found in it before it failed, and has no
+/// subdirectories to walk.
+fn read_or_record(root: &Path, folder: &Folder, walked: &mut Walked) -> Vec<Folder> {
+    match read(root, folder, walked) {
+        Ok(subs) => subs,
+        Err(error) => {
+            walked.broken.push((folder.rel.clone(), error));
+            Vec::new()
+        }
+    }
+}
+
+/// Reads one directory: files go to `walked`, and so do links that loop
+/// back to a folder being walked (as broken folders); its subdirectories
+/// are returned unread.
+fn read(root: &Path, folder: &Folder, walked: &mut Walked) -> Result<Vec<Folder>, StoreError> {
     if folder.depth > MAX_DEPTH {
         return Err(StoreError::Other {
-            detail: format!("`{}` nests too deep", folder.path.display()),
+            detail: format!(
+                "`{}` nests deeper than {MAX_DEPTH} folders",
+                folder.path.display()
+            ),
         });
     }
     let failed = |e: rustix::io::Errno| io_error(&folder.path, e);
@@ -283,14 +314,29 @@ fn read(root: &Path, folder: &Folder, files: &mut Files) -> Result<Vec<Folder>, 
         };
         match kind {
             Kind::Dir => inside.push(below(path)),
-            Kind::File => files.push((key, path)),
+            Kind::File => walked.files.push((key, path)),
             // a link is followed only when its target stays inside the store
             Kind::Link => match path.canonicalize() {
+                // the folder being read is real (the bucket and every link
+                // target are canonical): a link to it or to a folder above
+                // it would be walked again and again
+                Ok(target) if target.is_dir() && folder.path.starts_with(&target) => {
+                    walked.broken.push((
+                        format!("{key}/"),
+                        StoreError::Other {
+                            detail: format!(
+                                "`{}` is a symbolic link loop (to `{}`)",
+                                path.display(),
+                                target.display()
+                            ),
+                        },
+                    ));
+                }
                 Ok(target) if target.starts_with(root) => {
                     if target.is_dir() {
                         subs.push(below(target));
                     } else if target.is_file() {
-                        files.push((key, target));
+                        walked.files.push((key, target));
                     }
                 }
                 _ => {}
