@@ -60,7 +60,7 @@ def upload(endpoint, workdir):
     with open(os.path.join(workdir, "cortex.yaml"), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(workdir, "handler.py"), "w") as f:
-        f.write("class Handler:\n    pass\n")
+        f.write("class Handler:\n    def __init__(self, tensorflow_client, config):\n        pass\n\n    def handle_async(self, payload):\n        pass\n")
 
 
 def main():

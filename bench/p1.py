@@ -22,7 +22,7 @@ def generate(workdir, export):
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
     with open(os.path.join(workdir, "handler.py"), "w") as f:
-        f.write("class Handler:\n    pass\n")
+        f.write("class Handler:\n    def __init__(self, tensorflow_client, config):\n        pass\n\n    def handle_async(self, payload):\n        pass\n")
     lines = ["# yaml-language-server: $schema=../../schemas/cortex.schema.json"]
     for api in range(APIS):
         lines += [

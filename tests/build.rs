@@ -171,7 +171,7 @@ fn big_project(dir: &Path, apis: usize, tag: &str) -> PathBuf {
         ));
     }
     std::fs::write(dir.join("cortex.yaml"), text).expect("config");
-    std::fs::write(dir.join("handler.py"), "class Handler:\n    pass\n").expect("handler");
+    std::fs::write(dir.join("handler.py"), "class Handler:\n    def __init__(self, tensorflow_client, config):\n        self.client = tensorflow_client\n\n    def handle_async(self, payload):\n        return self.client.predict(payload)\n").expect("handler");
     for file in [
         "saved_model.pb",
         "variables/variables.index",

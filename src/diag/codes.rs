@@ -439,6 +439,19 @@ PythonPredictor (the Cortex 0.33 names) and nothing called Handler. Cortex
 (pkg/cortex/serve/cortex_internal/lib/api/async_api.py) and stops with
 'Handler class is not defined': the API never serves. Rename the class.";
 
+    HANDLER_INTERFACE = "TFC2044", "the Handler class does not have Cortex's interface",
+"Before it serves, Cortex 0.34's worker checks the Handler class of the
+TensorFlow handler (ASYNC_TENSORFLOW_HANDLER_VALIDATION in
+pkg/cortex/serve/cortex_internal/lib/api/async_api.py, checked by
+lib/api/validations.py): __init__ must take self (first), tensorflow_client
+and config, and may take metrics_client; handle_async must exist and take
+self, and may take payload and request_id. Nothing else is allowed. A class
+that inherits only from object and does not define a method gets object's
+(so `class Handler: pass` fails). Otherwise the worker exits at start and
+the API never serves. cortex-tfc reads the class only where it is sure what
+Python will see (no decorators, no rebinding of Handler, no base class
+that could supply the method); anything else is left to the worker.";
+
     MODELS_NOT_CHECKED = "TFC3000", "model files were not checked",
 "With --offline, cortex-tfc checks cortex.yaml but not the models it names:
 no S3 listing, no structure rules. Run without --offline (or with --store DIR

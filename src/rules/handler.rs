@@ -2,6 +2,7 @@
 
 use super::ApiCtx;
 use super::project_files::{self, ProjectPath};
+use super::python_class;
 use crate::config::Handler;
 use crate::diag::{Diagnostic, codes};
 use crate::schema::{Seg, locate};
@@ -47,7 +48,7 @@ pub fn class_renamed_in_0_34(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let Some(old) = old else {
         return Vec::new();
     };
-    if has_word(&text, "Handler") || text.contains("import *") {
+    if python_class::has_word(&text, "Handler") || text.contains("import *") {
         return Vec::new();
     }
     vec![
@@ -59,6 +60,102 @@ pub fn class_renamed_in_0_34(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
         )
         .help(format!("rename `class {old}` to `class Handler` (Cortex 0.34 renamed it)")),
     ]
+}
+
+/// `ASYNC_TENSORFLOW_HANDLER_VALIDATION`
+/// (`pkg/cortex/serve/cortex_internal/lib/api/async_api.py:53-66`): each
+/// method with its required and optional positional arguments.
+const TENSORFLOW_INTERFACE: [(&str, &[&str], &[&str]); 2] = [
+    (
+        "__init__",
+        &["self", "tensorflow_client", "config"],
+        &["metrics_client"],
+    ),
+    ("handle_async", &["self"], &["payload", "request_id"]),
+];
+
+/// The worker validates the Handler class before it serves
+/// (`lib/api/validations.py:35-90`, `validate_required_method_args`): a
+/// missing method, a missing required argument, `self` not first or an
+/// argument it does not know stops it. Read only where Python's view of
+/// the class is certain (see `python_class`).
+pub fn class_interface(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
+    let path = &api.config.handler.path;
+    if !path.ends_with(".py") || !api.project.has_file(path) {
+        return Vec::new();
+    }
+    let Some(text) = read_whole(&api.project_dir.join(path)) else {
+        return Vec::new();
+    };
+    let lines = python_class::logical_lines(&text);
+    let Some(class) = python_class::find_class(&lines, "Handler") else {
+        return Vec::new();
+    };
+    TENSORFLOW_INTERFACE
+        .iter()
+        .filter_map(|(name, required, optional)| {
+            let problem = method_problem(&class, name, required, optional)?;
+            let at = class
+                .methods
+                .iter()
+                .find(|m| m.name == *name)
+                .map_or(class.line, |m| m.line);
+            Some(
+                api.error(
+                    codes::HANDLER_INTERFACE,
+                    "handler.path",
+                    format!("{path}:{at}: class Handler: {problem}: Cortex's worker refuses the handler at start and the API never serves"),
+                    "the Handler class in this file",
+                )
+                .help("a TensorFlow handler is `class Handler:` with `def __init__(self, tensorflow_client, config):` (optionally `metrics_client`) and `def handle_async(self, payload):` (optionally `request_id`)"),
+            )
+        })
+        .collect()
+}
+
+/// What `validate_required_method_args` says about one method, if
+/// anything; `None` also when the method cannot be read for sure.
+fn method_problem(
+    class: &python_class::ClassView,
+    name: &str,
+    required: &[&str],
+    optional: &[&str],
+) -> Option<String> {
+    if class.unsure.iter().any(|n| n == name) {
+        return None;
+    }
+    let args = match class.methods.iter().find(|m| m.name == name) {
+        Some(method) => method.args.clone()?,
+        // object's __init__ is `(self, /, *args, **kwargs)`; object has no
+        // handle_async
+        None if class.plain && name == "__init__" => vec!["self".to_owned()],
+        None if class.plain => return Some(format!("required method \"{name}\" is not defined")),
+        None => return None,
+    };
+    let shown = format!("\"{name}({})\"", args.join(", "));
+    for wanted in required {
+        if !args.iter().any(|a| a == wanted) {
+            return Some(format!(
+                "invalid signature for method {shown}: \"{wanted}\" is a required argument, but was not provided"
+            ));
+        }
+        if *wanted == "self" && args.first().map(String::as_str) != Some("self") {
+            return Some(format!(
+                "invalid signature for method {shown}: \"self\" must be the first argument"
+            ));
+        }
+    }
+    args.iter()
+        .find(|a| !required.contains(&a.as_str()) && !optional.contains(&a.as_str()))
+        .map(|a| {
+            format!("invalid signature for method {shown}: \"{a}\" is not a supported argument")
+        })
+}
+
+/// The whole file as text, if it is a handler-sized file (1 MiB).
+fn read_whole(path: &std::path::Path) -> Option<String> {
+    let text = read_head(path)?;
+    (text.len() < 1 << 20).then_some(text)
 }
 
 /// The first MiB of a file, as text (a handler is far smaller).
@@ -80,15 +177,6 @@ fn defines_class(text: &str, name: &str) -> bool {
             .map(str::trim_start)
             .and_then(|rest| rest.strip_prefix(name))
             .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
-    })
-}
-
-fn has_word(text: &str, word: &str) -> bool {
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(word).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + word.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
     })
 }
 
@@ -295,12 +383,70 @@ mod tests {
             "class TensorFlowPredictorX:",
             "TensorFlowPredictor"
         ));
-        assert!(!has_word(old, "Handler"));
-        assert!(has_word("from x import Handler\n", "Handler"));
-        assert!(!has_word("class MyHandler:", "Handler"));
+        assert!(!python_class::has_word(old, "Handler"));
+        assert!(python_class::has_word("from x import Handler\n", "Handler"));
+        assert!(!python_class::has_word("class MyHandler:", "Handler"));
         // tests/data/project/handler.py defines Handler: nothing to say
         let text = api_yaml("", "");
         assert!(run_rule(&text, class_renamed_in_0_34).is_empty());
+    }
+
+    fn problems(source: &str) -> Vec<String> {
+        let lines = python_class::logical_lines(source);
+        let Some(class) = python_class::find_class(&lines, "Handler") else {
+            return Vec::new();
+        };
+        TENSORFLOW_INTERFACE
+            .iter()
+            .filter_map(|(name, required, optional)| {
+                method_problem(&class, name, required, optional)
+            })
+            .collect()
+    }
+
+    // async_api.py:53-66 (ASYNC_TENSORFLOW_HANDLER_VALIDATION), checked by
+    // validations.py:35-90; messages as the worker words them
+    #[test]
+    fn the_handler_class_is_checked_as_the_worker_checks_it() {
+        assert_eq!(
+            problems("class Handler: pass\n"),
+            vec![
+                "invalid signature for method \"__init__(self)\": \"tensorflow_client\" is a required argument, but was not provided",
+                "required method \"handle_async\" is not defined",
+            ]
+        );
+        let good = "class Handler:\n    def __init__(self, tensorflow_client, config, metrics_client):\n        pass\n    def handle_async(self, payload, request_id):\n        pass\n";
+        assert!(problems(good).is_empty());
+        let minimal = "class Handler(object):\n    def __init__(self, config, tensorflow_client):\n        pass\n    def handle_async(self):\n        pass\n";
+        assert!(problems(minimal).is_empty());
+        let swapped = "class Handler:\n    def __init__(tensorflow_client, self, config): pass\n    def handle_async(self, payload, extra): pass\n";
+        assert_eq!(
+            problems(swapped),
+            vec![
+                "invalid signature for method \"__init__(tensorflow_client, self, config)\": \"self\" must be the first argument",
+                "invalid signature for method \"handle_async(self, payload, extra)\": \"extra\" is not a supported argument",
+            ]
+        );
+        // star arguments are not in getfullargspec's args
+        let starred = "class Handler:\n    def __init__(self, *args, **kwargs): pass\n    def handle_async(self, payload): pass\n";
+        assert_eq!(problems(starred).len(), 1);
+    }
+
+    #[test]
+    fn a_handler_class_that_cannot_be_read_for_sure_is_left_to_the_worker() {
+        for source in [
+            // a base class may supply both methods
+            "class Handler(Base):\n    pass\n",
+            // a decorator may change the signature
+            "class Handler:\n    @wrap\n    def __init__(self): pass\n    def handle_async(self): pass\n",
+            // bound another way
+            "class Handler:\n    __init__ = make_init()\n    def handle_async(self): pass\n",
+            "from impl import *\nclass Handler:\n    pass\n",
+        ] {
+            assert!(problems(source).is_empty(), "{source}");
+        }
+        // tests/data/project/handler.py has the interface
+        assert!(run_rule(&api_yaml("", ""), class_interface).is_empty());
     }
 
     #[test]

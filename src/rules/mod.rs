@@ -13,6 +13,7 @@ mod models;
 mod names;
 pub mod networking;
 pub mod project_files;
+mod python_class;
 pub mod scope;
 mod update_strategy;
 
@@ -43,6 +44,7 @@ const API_RULES: &[ApiRule] = &[
     names::reserved_prefix,
     handler::path_is_python,
     handler::class_renamed_in_0_34,
+    handler::class_interface,
     handler::async_restrictions,
     handler::reserved_env,
     handler::images,

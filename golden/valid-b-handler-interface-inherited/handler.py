@@ -1,0 +1,10 @@
+class Base:
+    def __init__(self, tensorflow_client, config):
+        self.client = tensorflow_client
+
+    def handle_async(self, payload):
+        return self.client.predict(payload)
+
+
+class Handler(Base):
+    """Everything comes from Base."""
