@@ -133,7 +133,12 @@ pub fn check_file(
 /// Checks already-loaded text; project files are looked up in `project_dir`.
 pub fn check_source(source: SourceFile, project_dir: &Path, options: &CheckOptions) -> Checked {
     let local = open_local(options);
-    let parsed = yaml::parse_observed(source.text(), Limits::default(), &mut warmer(&local));
+    let parsed = yaml::parse_observed(
+        source.text(),
+        source.encoding(),
+        Limits::default(),
+        &mut warmer(&local),
+    );
     let mut diagnostics = parsed.diagnostics;
     let mut apis = Vec::new();
     let mut models = Vec::new();

@@ -12,6 +12,22 @@ pub struct SourceFile {
     name: String,
     text: String,
     line_starts: Vec<usize>,
+    encoding: Encoding,
+}
+
+/// How the file's bytes were encoded. The text is always UTF-8 without a
+/// byte-order mark; Cortex's YAML reader decodes in 512-byte chunks of the
+/// original bytes, which decides how far it reads (see `yaml::reader`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    #[default]
+    Utf8,
+    /// UTF-8 behind a byte-order mark (3 bytes, dropped from the text).
+    Utf8Bom,
+    /// UTF-16 little-endian behind its byte-order mark `FF FE`.
+    Utf16Le,
+    /// UTF-16 big-endian behind its byte-order mark `FE FF`.
+    Utf16Be,
 }
 
 /// A 1-based line and column; the column counts characters, not bytes.
@@ -31,7 +47,18 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            encoding: Encoding::Utf8,
         }
+    }
+
+    /// The same file, read from bytes in `encoding`.
+    pub fn with_encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
     }
 
     pub fn name(&self) -> &str {

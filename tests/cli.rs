@@ -171,6 +171,53 @@ fn non_utf8_input_points_at_the_bad_byte() {
     assert!(String::from_utf8_lossy(&human.stderr).contains("TFC0002"));
 }
 
+/// A control character (TFC0018) is pointed at, and the human excerpt never
+/// writes it to the terminal as it is: an escape could drive the terminal.
+#[test]
+fn control_characters_are_reported_and_never_echoed() {
+    let text = VALID.replace("- name: iris", "- name: iris # \u{1b}[2J");
+    let dir = project("control-character", text.as_bytes());
+    let out = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--format", "json"],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let d = &json_report(&out)["diagnostics"][0];
+    assert_eq!(d["code"], "TFC0018");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(1), Some(16))
+    );
+    let human = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--color", "never"],
+        &dir,
+    );
+    assert!(!human.stderr.contains(&0x1b));
+    assert!(String::from_utf8_lossy(&human.stderr).contains("# ?[2J"));
+}
+
+/// UTF-16 with its byte-order mark is read, and positions are the user's.
+#[test]
+fn utf16_input_is_read_with_the_users_positions() {
+    let text = VALID.replace("path: handler.py", "path: handlér.py");
+    let bytes: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    let dir = project("utf16", &bytes);
+    let out = cortex_tfc(
+        &["check", "cortex.yaml", "--offline", "--format", "json"],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let d = &json_report(&out)["diagnostics"][0];
+    assert_eq!(d["code"], "TFC2007");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(5), Some(11))
+    );
+}
+
 #[test]
 fn oversized_input_is_refused_without_reading_it_all() {
     let mut big = VALID.as_bytes().to_vec();

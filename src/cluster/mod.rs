@@ -177,7 +177,12 @@ pub fn check_file(path: &Path, shown_name: &str) -> Result<LoadedCluster, Failur
 
 /// Checks already-loaded cluster file text.
 pub fn check_source(source: SourceFile) -> LoadedCluster {
-    let parsed = yaml::parse(source.text(), Limits::default());
+    let parsed = yaml::parse_observed(
+        source.text(),
+        source.encoding(),
+        Limits::default(),
+        &mut |_| {},
+    );
     let mut diagnostics = parsed.diagnostics;
     let fatal = diagnostics
         .iter()

@@ -84,9 +84,12 @@ error (exit code 2); any other read failure means the check could not finish
 (exit code 3).";
 
     NOT_UTF8 = "TFC0002", "the file is not valid UTF-8",
-"cortex.yaml must be UTF-8 text. The diagnostic points at the first byte that
-is not part of a valid UTF-8 sequence. Re-save the file as UTF-8 (files saved
-as UTF-16 or Latin-1 by some editors trigger this).";
+"cortex.yaml must be UTF-8 text, or UTF-16 starting with its byte-order mark
+(Cortex's YAML reader decodes both). The diagnostic points at the first byte
+that is not part of a valid UTF-8 sequence, or at the first broken UTF-16
+character (a surrogate without its pair, an odd last byte). Re-save the file
+as UTF-8 (files saved as Latin-1, or as UTF-16 without a byte-order mark,
+trigger this).";
 
     EMPTY_FILE = "TFC0003", "the file is empty",
 "The file holds no YAML document (it is empty, or holds only comments and
@@ -168,6 +171,17 @@ through aliases: '<<: *defaults').";
 "The scalar carries a core tag its text cannot be read as, so Cortex's YAML
 reader refuses the whole file: '!!int 1.5' (a float is not an integer),
 '!!bool 1', '!!null x', or '!!binary' text that is not valid base64. An integer fits !!float. Remove the tag or fix the value.";
+
+    CONTROL_CHARACTER = "TFC0018", "control character in the file",
+"Cortex's YAML reader refuses the whole file when it holds a control
+character anywhere it reads (comments and quoted strings included; after a
+second '---' document it stops within 512 bytes): the C0 controls
+other than tab, line feed and carriage return (U+0000 to U+001F), DEL
+(U+007F), the C1 controls other than NEL (U+0080 to U+009F), and the
+noncharacters U+FFFE and U+FFFF. Such characters usually come from copying
+text out of a terminal or a word processor and are invisible in most
+editors. Delete them; a string that needs one can write it as an escape in
+double quotes (\"\\x07\").";
 
     UNKNOWN_FIELD = "TFC1001", "unknown field",
 "The field is not part of the Cortex 0.34 configuration at this level.

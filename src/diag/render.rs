@@ -2,6 +2,8 @@
 //! into the bytes for stdout and stderr. To add a format, add a
 //! [`Format`] variant and its renderer here; nothing else prints.
 
+use std::borrow::Cow;
+
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor::Buffer};
@@ -83,7 +85,11 @@ fn human(report: &Report<'_>, color: bool) -> Vec<u8> {
     };
     if !report.diagnostics.is_empty() {
         // indexes every line of the file: only worth it when something is shown
-        let (config_file, cluster_file) = (simple(report.source), simple(report.cluster));
+        let (config_text, cluster_text) = (shown_text(report.source), shown_text(report.cluster));
+        let (config_file, cluster_file) = (
+            simple(report.source, &config_text),
+            simple(report.cluster, &cluster_text),
+        );
         let config = term::Config::default();
         for diagnostic in report.diagnostics {
             let file = match diagnostic.file {
@@ -106,9 +112,32 @@ fn human(report: &Report<'_>, color: bool) -> Vec<u8> {
     out
 }
 
-fn simple(source: Option<&SourceFile>) -> SimpleFile<&str, &str> {
-    let (name, text) = source.map_or(("", ""), |s| (s.name(), s.text()));
-    SimpleFile::new(name, text)
+fn simple<'a>(source: Option<&'a SourceFile>, text: &'a str) -> SimpleFile<&'a str, &'a str> {
+    SimpleFile::new(source.map_or("", SourceFile::name), text)
+}
+
+/// The file's text as excerpts show it: control characters (TFC0018) are
+/// never written to the terminal as they are (an escape could drive it).
+/// Each is replaced by a visible character of the same length in bytes,
+/// so spans and columns stay right: `?`, `¿`, or U+FFFD.
+fn shown_text(source: Option<&SourceFile>) -> Cow<'_, str> {
+    let text = source.map_or("", SourceFile::text);
+    let hidden = |c: char| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+    };
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c.len_utf8() {
+                _ if !hidden(c) => c,
+                1 => '?',
+                2 => '\u{bf}',
+                _ => char::REPLACEMENT_CHARACTER,
+            })
+            .collect(),
+    )
 }
 
 fn to_codespan(d: &Diagnostic, with_labels: bool) -> cs::Diagnostic<()> {

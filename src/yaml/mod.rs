@@ -13,16 +13,19 @@
 //! first document, ignores tags it does not know, decodes `!!binary`, and
 //! applies `<<` merge keys where they appear (`decode.go` `merge`).
 
+mod reader;
 mod resolve;
+mod tabs;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::diag::{Diagnostic, codes};
-use crate::source::Span;
+use crate::source::{Encoding, Span};
 
 use resolve::{CORE_PREFIX, Tagged, resolve_tagged};
 pub use resolve::{resolve_plain, yaml11_reading};
@@ -231,15 +234,20 @@ pub struct Parsed {
 }
 
 /// Parses the first YAML document of `text`, the one Cortex reads. `text`
-/// must be the whole file; spans are byte offsets into it.
+/// must be the whole file (read from UTF-8); spans are byte offsets into it.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
-    parse_observed(text, limits, &mut |_| {})
+    parse_observed(text, Encoding::Utf8, limits, &mut |_| {})
 }
 
-/// [`parse`], showing every scalar to `observe` as soon as it is read, so
-/// that a later stage can start on what it needs before the whole document
-/// is parsed.
-pub fn parse_observed(text: &str, limits: Limits, observe: &mut dyn FnMut(&str)) -> Parsed {
+/// [`parse`] of a file read from `encoding`, showing every scalar to
+/// `observe` as soon as it is read, so that a later stage can start on
+/// what it needs before the whole document is parsed.
+pub fn parse_observed(
+    text: &str,
+    encoding: Encoding,
+    limits: Limits,
+    observe: &mut dyn FnMut(&str),
+) -> Parsed {
     if let Some((at, _)) = text.match_indices(',').nth(limits.max_commas) {
         let diagnostic = Diagnostic::error(
             codes::ALIAS_BUDGET,
@@ -252,15 +260,29 @@ pub fn parse_observed(text: &str, limits: Limits, observe: &mut dyn FnMut(&str))
             diagnostics: vec![diagnostic],
         };
     }
+    // Tabs go-yaml skips as separation whitespace are given to saphyr as
+    // spaces (same length: no span moves, no value changes).
+    let tabs = tabs::scan(text);
+    let scanned: Cow<str> = if tabs.separators.is_empty() {
+        Cow::Borrowed(text)
+    } else {
+        let mut bytes = text.as_bytes().to_vec();
+        for &at in &tabs.separators {
+            if let Some(b @ b'\t') = bytes.get_mut(at) {
+                *b = b' ';
+            }
+        }
+        String::from_utf8(bytes).map_or(Cow::Borrowed(text), Cow::Owned)
+    };
     let offsets = CharOffsets::new(text);
     let mut builder = Builder::new(text, limits, &offsets, observe);
     // The parser is third-party code fed with untrusted bytes: if it ever
     // panics, report an internal error instead of crashing.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        builder.run(Parser::new_from_str(text))
+        builder.run(Parser::new_from_str(&scanned))
     }));
     let mut diagnostics = std::mem::take(&mut builder.diagnostics);
-    let root = match outcome {
+    let mut root = match outcome {
         Ok(Ok(root)) => root,
         Ok(Err(fatal)) => {
             diagnostics.push(*fatal);
@@ -274,7 +296,61 @@ pub fn parse_observed(text: &str, limits: Limits, observe: &mut dyn FnMut(&str))
             None
         }
     };
+    // What go-yaml refuses before saphyr would: control characters in
+    // what its reader decodes, and tabs. It stops at the first; what the
+    // parser found before that point stands, what it found after may be
+    // a consequence.
+    let read_end = match builder.reading_stops {
+        // the scanner needs `---` or `...` and one character more
+        Some(at) => reader::read_end(text, encoding, at + 3),
+        None => text.len(),
+    };
+    let mut refused = reader::control_characters(text, read_end);
+    if let Some(tab) = tabs.error
+        && refused
+            .first()
+            .and_then(primary_start)
+            .is_none_or(|c| tab.at < c)
+    {
+        refused.insert(0, tab_error(text, tab));
+    }
+    if let Some(first) = refused.iter().filter_map(primary_start).min() {
+        diagnostics.retain(|d| primary_start(d).is_some_and(|at| at < first));
+        diagnostics.extend(refused);
+        root = None;
+    }
     Parsed { root, diagnostics }
+}
+
+fn primary_start(d: &Diagnostic) -> Option<usize> {
+    d.primary.as_ref().map(|label| label.span.start)
+}
+
+/// The diagnostic for a tab go-yaml refuses.
+fn tab_error(text: &str, tab: tabs::TabError) -> Diagnostic {
+    use tabs::TabProblem;
+    let (message, help) = match tab.problem {
+        TabProblem::LineStart => (
+            "tab character used for indentation".to_owned(),
+            "indent with spaces; YAML does not allow tabs in indentation".to_owned(),
+        ),
+        TabProblem::AfterIndicator(ch) => (
+            format!("tab character after `{ch}`, where Cortex's YAML reader reads indentation"),
+            format!("write a space after `{ch}`; Cortex's YAML reader refuses a tab there"),
+        ),
+        TabProblem::PlainIndent => (
+            "tab character used for indentation".to_owned(),
+            "indent with spaces; below an unquoted value, Cortex's YAML reader refuses a tab left of the value's block, even on a blank line".to_owned(),
+        ),
+        TabProblem::BlockScalarIndent => (
+            "tab character used for indentation in a `|` or `>` block".to_owned(),
+            "indent the block's lines with spaces; Cortex's YAML reader refuses a tab in their indentation, even on a blank line".to_owned(),
+        ),
+    };
+    let end = (tab.at + 1).min(text.len());
+    Diagnostic::error(codes::TAB_INDENT, message)
+        .at(tab.at..end, "tab here")
+        .help(help)
 }
 
 /// Maps the parser's character indexes to byte offsets.
@@ -437,6 +513,8 @@ struct Builder<'a> {
     anchors: HashMap<usize, (Node, usize)>,
     nodes: usize,
     documents: usize,
+    /// Where Cortex's reader stops: a second `---`, or a `...`.
+    reading_stops: Option<usize>,
     root: Option<Node>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -459,6 +537,7 @@ impl<'a> Builder<'a> {
             anchors: HashMap::new(),
             nodes: 0,
             documents: 0,
+            reading_stops: None,
             root: None,
             diagnostics: Vec::new(),
         }
@@ -478,9 +557,18 @@ impl<'a> Builder<'a> {
                         // Cortex parses one document and never looks
                         // further (yaml.go `unmarshal` calls `parse` once):
                         // not even a syntax error after here matters.
+                        self.reading_stops.get_or_insert(span.start);
                         self.diagnostics.push(later_documents(span));
                         break;
                     }
+                }
+                Event::DocumentEnd
+                    if self
+                        .text
+                        .get(span.start..)
+                        .is_some_and(|t| t.starts_with("...")) =>
+                {
+                    self.reading_stops.get_or_insert(span.start);
                 }
                 Event::Scalar(text, style, anchor, tag) => {
                     (self.observe)(&text);

@@ -594,3 +594,265 @@ fn a_huge_flow_list_is_refused_before_parsing() {
     let at = parsed.diagnostics[0].primary.as_ref().map(|l| l.span.start);
     assert_eq!(at, text.match_indices(',').nth(100_000).map(|(i, _)| i));
 }
+
+/// The primary span's start of every diagnostic with `code`.
+fn starts(parsed: &Parsed, code: &str) -> Vec<usize> {
+    parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == code)
+        .filter_map(|d| d.primary.as_ref().map(|l| l.span.start))
+        .collect()
+}
+
+/// scannerc.go:1474 skips a tab where no simple key may start: after a
+/// key's `:` (fetch_value sets simple_key_allowed = false, scannerc.go:1318)
+/// and anywhere in a flow collection.
+#[test]
+fn a_tab_after_a_keys_colon_is_skipped_as_go_yaml_does() {
+    assert_eq!(value_of("cpu:\t500m\n", "cpu"), s("500m"));
+    assert_eq!(value_of("cpu: \t 500m\t# c\n", "cpu"), s("500m"));
+    assert_eq!(
+        value_of("a:\t[1,\t2]\n", "a"),
+        Value::Seq(vec![
+            Node {
+                value: Value::Int(1),
+                span: 4..5,
+                plain: Some("1".into())
+            },
+            Node {
+                value: Value::Int(2),
+                span: 7..8,
+                plain: Some("2".into())
+            },
+        ])
+    );
+    let root = parse_ok("- name: a\n  compute:\n    cpu:\t500m\n    mem:\t1Gi\n");
+    let Value::Seq(items) = &root.value else {
+        panic!("a list")
+    };
+    let compute = items[0].get("compute").expect("compute");
+    assert_eq!(compute.get("cpu").map(|n| n.span.clone()), Some(30..34));
+    assert_eq!(compute.get("mem").and_then(Node::as_str), Some("1Gi"));
+    // a tab at the start of a line inside brackets is skipped too
+    assert_eq!(keys(&parse_ok("a: {b: 1,\n\tc: 2}\n"))[0].0, "a");
+}
+
+/// A tab where a block token may start: go-yaml does not skip it
+/// (scannerc.go:1474) and no token starts with it (scannerc.go:776-778,
+/// "found character that cannot start any token").
+#[test]
+fn a_tab_after_a_dash_or_at_a_line_start_is_refused() {
+    let parsed = parse("-\tname: a\n", Limits::default());
+    assert_eq!(starts(&parsed, "TFC0005"), vec![1]);
+    assert!(parsed.root.is_none());
+    let parsed = parse("- a\n- \tb\n", Limits::default());
+    assert_eq!(starts(&parsed, "TFC0005"), vec![6]);
+    // a blank line holding a tab, and a tab before a comment
+    let parsed = parse("a: \"x\"\n\t\nb: 1\n", Limits::default());
+    assert_eq!(starts(&parsed, "TFC0005"), vec![7]);
+    let parsed = parse("a: [1]\n  \t# c\nb: 1\n", Limits::default());
+    assert_eq!(starts(&parsed, "TFC0005"), vec![9]);
+    // a complex key's `:` lets a key follow: a tab there is refused too
+    let parsed = parse("? a\n:\tb\n", Limits::default());
+    assert_eq!(starts(&parsed, "TFC0005"), vec![5]);
+}
+
+/// scannerc.go:2669-2673: after a line break inside a plain scalar, a tab
+/// left of the scalar's block (column < indent + 1) "violates
+/// indentation"; one further right is skipped.
+#[test]
+fn a_tab_line_after_a_plain_value_is_refused_left_of_its_block() {
+    let parsed = parse("- name: a\n\t\n  kind: b\n", Limits::default());
+    assert_eq!(starts(&parsed, "TFC0005"), vec![10]);
+    let parsed = parse("- name: a\n  \t\n  kind: b\n", Limits::default());
+    assert_eq!(starts(&parsed, "TFC0005"), vec![12]);
+    // at or right of column indent + 1 (3 here) the tab is skipped
+    let root = parse_ok("- name: a\n   \t\n  kind: b\n");
+    let Value::Seq(items) = &root.value else {
+        panic!("a list")
+    };
+    assert_eq!(items[0].get("kind").and_then(Node::as_str), Some("b"));
+    assert_eq!(value_of("a: x\n \ty\n", "a"), s("x y"));
+}
+
+/// scannerc.go:2290-2294: a tab in the indentation of a block scalar's
+/// line (left of its indentation, or before it is known).
+#[test]
+fn a_tab_in_a_block_scalars_indentation_is_refused() {
+    let parsed = parse("a: |\n\tx\n", Limits::default());
+    assert_eq!(starts(&parsed, "TFC0005"), vec![5]);
+    let parsed = parse("a: |\n    x\n  \t\n    y\n", Limits::default());
+    assert_eq!(starts(&parsed, "TFC0005"), vec![13]);
+    // right of the indentation it is content
+    assert_eq!(value_of("a: |\n  x\n  \ty\n", "a"), s("x\n\ty\n"));
+}
+
+/// Tabs inside values and comments are content (or ignored) for both
+/// readers: they are never rewritten.
+#[test]
+fn tabs_inside_values_and_comments_are_kept() {
+    assert_eq!(value_of("a: \"x\ty\"\n", "a"), s("x\ty"));
+    assert_eq!(value_of("a: 'x\t'\n", "a"), s("x\t"));
+    assert_eq!(value_of("a: x\ty # c\t\n", "a"), s("x\ty"));
+    assert_eq!(value_of("# \t\na: b\n", "a"), s("b"));
+}
+
+/// The first tab go-yaml refuses is the only one reported: it stops there.
+/// What saphyr found before it stands.
+#[test]
+fn only_the_first_refused_tab_is_reported_with_earlier_findings() {
+    let text = "a: 1\na: 2\n-\tb\n\tc\n";
+    let parsed = parse(text, Limits::default());
+    assert_eq!(starts(&parsed, "TFC0009"), vec![5]);
+    assert_eq!(starts(&parsed, "TFC0005"), vec![11]);
+    assert_eq!(parsed.diagnostics.len(), 2);
+}
+
+/// readerc.go:339-358: every control character go-yaml's reader decodes
+/// is refused, in comments and quoted strings too.
+#[test]
+fn control_characters_are_refused_where_go_yaml_reads_them() {
+    for c in [
+        '\0', '\u{1}', '\u{7}', '\u{b}', '\u{c}', '\u{1b}', '\u{7f}', '\u{80}', '\u{9f}',
+        '\u{fffe}', '\u{ffff}',
+    ] {
+        for text in [
+            format!("# {c}\na: 1\n"),
+            format!("a: \"x{c}\"\n"),
+            format!("a: '{c}'\n"),
+            format!("a: x{c}y\n"),
+        ] {
+            let parsed = parse(&text, Limits::default());
+            let at = text.find(c).expect("the character");
+            assert_eq!(starts(&parsed, "TFC0018"), vec![at], "{text:?}");
+            assert!(parsed.root.is_none());
+        }
+    }
+    // allowed: tab, CR, NEL, U+00A0, U+FEFF in a value, astral characters
+    for c in [
+        '\u{85}',
+        '\u{a0}',
+        '\u{d7ff}',
+        '\u{e000}',
+        '\u{fffd}',
+        '\u{1f600}',
+    ] {
+        let text = format!("# {c}\na: \"{c}\"\n");
+        assert!(
+            starts(&parse(&text, Limits::default()), "TFC0018").is_empty(),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn control_characters_are_all_reported_up_to_a_cap() {
+    let text = format!("a: 1\n# {}\n", "\u{7}".repeat(25));
+    let parsed = parse(&text, Limits::default());
+    assert_eq!(starts(&parsed, "TFC0018"), (7..27).collect::<Vec<_>>());
+    let last = parsed.diagnostics.last().expect("a diagnostic");
+    assert_eq!(
+        last.notes,
+        vec!["5 more control characters after this one are not shown".to_owned()]
+    );
+}
+
+/// The reader decodes 512-byte chunks (yamlprivateh.go:5) as the scanner
+/// needs them (readerc.go:134-158), and the parser stops after the first
+/// document (yaml.go:137-150): a control character far enough past a
+/// second `---` is never read.
+#[test]
+fn control_characters_past_what_go_yaml_reads_are_not_refused() {
+    let head = "- a\n---\n";
+    let pad = "#".repeat(600);
+    let far = format!("{head}{pad}\n\u{7}\n");
+    assert!(starts(&parse(&far, Limits::default()), "TFC0018").is_empty());
+    // within the chunk that holds the `---`, it is read
+    let near = format!("{head}# \u{7}\n{pad}\n");
+    assert_eq!(
+        starts(&parse(&near, Limits::default()), "TFC0018"),
+        vec![10]
+    );
+    // the same with `...`
+    let dots = format!("- a\n...\n{pad}\n\u{7}\n");
+    assert!(starts(&parse(&dots, Limits::default()), "TFC0018").is_empty());
+}
+
+#[test]
+fn read_end_follows_go_yamls_chunks() {
+    use crate::source::Encoding;
+    let text = "x".repeat(2000);
+    assert_eq!(reader::read_end(&text, Encoding::Utf8, 10), 512);
+    assert_eq!(reader::read_end(&text, Encoding::Utf8, 512), 1024);
+    assert_eq!(reader::read_end(&text, Encoding::Utf8Bom, 10), 509);
+    // UTF-16: two bytes a character, the BOM in the first chunk
+    assert_eq!(reader::read_end(&text, Encoding::Utf16Le, 10), 255);
+    assert_eq!(reader::read_end(&text, Encoding::Utf16Be, 300), 511);
+    // a character cut by the chunk's end starts the next chunk
+    let text = format!("{}é{}", "x".repeat(511), "x".repeat(600));
+    assert_eq!(reader::read_end(&text, Encoding::Utf8, 10), 511);
+    assert_eq!(reader::read_end(&text, Encoding::Utf8, 600), 1023);
+    assert_eq!(reader::read_end("short", Encoding::Utf8, 1), 5);
+}
+
+/// readerc.go:25-52 (yaml_parser_determine_encoding): UTF-16 behind its
+/// byte-order mark is read, either byte order; positions stay the user's.
+#[test]
+fn utf16_with_a_byte_order_mark_is_read() {
+    use crate::load::from_bytes;
+    use crate::source::Encoding;
+    let text = "- name: é\n  kind: \"😀\"\n";
+    let le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let be: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    for (bytes, encoding) in [(le, Encoding::Utf16Le), (be, Encoding::Utf16Be)] {
+        let source = from_bytes("cortex.yaml", bytes).expect("UTF-16 is read");
+        assert_eq!(source.text(), text);
+        assert_eq!(source.encoding(), encoding);
+    }
+    let source = from_bytes("cortex.yaml", b"\xEF\xBB\xBFa: 1\n".to_vec()).expect("UTF-8");
+    assert_eq!(
+        (source.text(), source.encoding()),
+        ("a: 1\n", Encoding::Utf8Bom)
+    );
+}
+
+/// readerc.go:283-320: a lone surrogate or an odd last byte fails the
+/// read, at that character's line and column.
+#[test]
+fn invalid_utf16_points_at_the_broken_character() {
+    use crate::load::{LoadError, from_bytes};
+    let units = |text: &str| -> Vec<u16> { text.encode_utf16().collect() };
+    let mut lone = units("a: 1\nb: x");
+    lone.push(0xD800);
+    lone.extend(units("\n"));
+    let mut odd: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(units("a: 1\nbc").into_iter().flat_map(u16::to_le_bytes))
+        .collect();
+    odd.push(b'x');
+    let lone: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(lone.into_iter().flat_map(u16::to_le_bytes))
+        .collect();
+    for (bytes, line, column) in [(lone, 2, 5), (odd, 2, 3)] {
+        let Err(LoadError::Invalid(invalid)) = from_bytes("cortex.yaml", bytes) else {
+            panic!("refused");
+        };
+        let (source, d) = *invalid;
+        assert_eq!(d.code, codes::NOT_UTF8);
+        let at = d
+            .primary
+            .as_ref()
+            .map(|l| l.span.start)
+            .expect("a position");
+        let position = source.position(at);
+        assert_eq!((position.line, position.column), (line, column));
+    }
+}

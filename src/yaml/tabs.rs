@@ -1,0 +1,585 @@
+//! Tabs as Cortex's YAML reader scans them.
+//!
+//! go-yaml v2 (libyaml's scanner) and `saphyr-parser` (YAML 1.2) disagree on
+//! tabs both ways: go-yaml skips a tab after a key's `:` (`cpu:<TAB>1`),
+//! which saphyr refuses, and refuses a tab where a block token may start
+//! (after `- `, at the start of a line) or in the indentation below a
+//! multi-line value, which saphyr accepts. This pass walks the text the way
+//! go-yaml's scanner does, keeping only what decides a tab: the flow level,
+//! whether a simple key may start, the block indentation stack and the
+//! extent of each scalar (cortexlabs/yaml@581aea36a2e4 `scannerc.go`). It
+//! finds the first tab go-yaml refuses, and the tabs go-yaml skips as
+//! separation whitespace, which saphyr is then given as spaces (one byte
+//! for one byte: spans do not move, and no scalar's value changes).
+//!
+//! The walk is a checker, not a parser: on anything go-yaml would refuse
+//! for another reason (or that it does not need to follow), it stops and
+//! leaves the rest of the text to saphyr as written.
+
+/// Why go-yaml refuses a tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TabProblem {
+    /// In the indentation of a line (`scannerc.go:1474` does not skip it;
+    /// `scannerc.go:776` "found character that cannot start any token").
+    LineStart,
+    /// Right after a block indicator (`-`, `?`, or a `:` with no key on its
+    /// line), where the next token may be a key (same lines).
+    AfterIndicator(char),
+    /// In the indentation of a line that continues a plain value, left of
+    /// its block (`scannerc.go:2669-2673` "found a tab character that
+    /// violates indentation").
+    PlainIndent,
+    /// In the indentation of a `|` / `>` block scalar
+    /// (`scannerc.go:2290-2294` "found a tab character where an indentation
+    /// space is expected").
+    BlockScalarIndent,
+}
+
+/// A tab go-yaml refuses, by byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct TabError {
+    pub at: usize,
+    pub problem: TabProblem,
+}
+
+/// What the walk found.
+#[derive(Debug, Default)]
+pub(super) struct Tabs {
+    /// The first tab go-yaml refuses (it stops there).
+    pub error: Option<TabError>,
+    /// Byte offsets of tabs go-yaml skips as separation whitespace.
+    pub separators: Vec<usize>,
+}
+
+/// Walks `text` as go-yaml's scanner does, up to the end of the first
+/// document (where Cortex stops reading).
+pub(super) fn scan(text: &str) -> Tabs {
+    if !text.contains('\t') {
+        return Tabs::default();
+    }
+    let mut scan = Scan {
+        b: text.as_bytes(),
+        pos: 0,
+        col: 0,
+        line: 0,
+        flow: 0,
+        key_allowed: true,
+        indent: -1,
+        indents: Vec::new(),
+        key: None,
+        last: None,
+        doc_started: false,
+        separators: Vec::new(),
+    };
+    let error = match scan.run() {
+        Err(Stop::Refused(e)) => Some(e),
+        Ok(()) | Err(Stop::Unsure) => None,
+    };
+    Tabs {
+        error,
+        separators: scan.separators,
+    }
+}
+
+enum Stop {
+    Refused(TabError),
+    /// Something this walk does not follow: saphyr judges the rest.
+    Unsure,
+}
+
+type Step = Result<(), Stop>;
+
+/// The last block indicator that allows a key after it, with its line.
+#[derive(Clone, Copy)]
+struct Indicator {
+    ch: char,
+    line: usize,
+}
+
+struct Scan<'a> {
+    b: &'a [u8],
+    pos: usize,
+    /// Column in characters, as go-yaml's marks count.
+    col: usize,
+    line: usize,
+    flow: usize,
+    /// go-yaml's `simple_key_allowed`.
+    key_allowed: bool,
+    /// go-yaml's `indent` and `indents`.
+    indent: isize,
+    indents: Vec<isize>,
+    /// A possible simple key in block context: its column and line.
+    key: Option<(usize, usize)>,
+    last: Option<Indicator>,
+    doc_started: bool,
+    separators: Vec<usize>,
+}
+
+impl Scan<'_> {
+    fn at(&self, k: usize) -> u8 {
+        self.b.get(self.pos + k).copied().unwrap_or(0)
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.b.len()
+    }
+
+    /// go-yaml `is_break`: CR, LF, NEL, LS, PS (`yamlprivateh.go`).
+    fn break_len(&self, k: usize) -> usize {
+        let rest = self.b.get(self.pos + k..).unwrap_or_default();
+        match rest {
+            [b'\r', b'\n', ..] => 2,
+            [b'\r' | b'\n', ..] => 1,
+            [0xC2, 0x85, ..] => 2,
+            [0xE2, 0x80, 0xA8 | 0xA9, ..] => 3,
+            _ => 0,
+        }
+    }
+
+    fn is_break(&self, k: usize) -> bool {
+        self.break_len(k) > 0
+    }
+
+    fn is_blank(&self, k: usize) -> bool {
+        matches!(self.at(k), b' ' | b'\t')
+    }
+
+    /// go-yaml `is_blankz`: blank, break or the end.
+    fn is_blankz(&self, k: usize) -> bool {
+        self.is_blank(k) || self.is_break(k) || self.pos + k >= self.b.len()
+    }
+
+    /// Moves over one character (never a line break).
+    fn skip(&mut self) {
+        let width = match self.at(0) {
+            0x00..=0x7F => 1,
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 4,
+        };
+        self.pos = (self.pos + width).min(self.b.len());
+        self.col += 1;
+    }
+
+    fn skip_line(&mut self) {
+        self.pos += self.break_len(0).max(1);
+        self.pos = self.pos.min(self.b.len());
+        self.col = 0;
+        self.line += 1;
+    }
+
+    fn tab_separator(&mut self) {
+        self.separators.push(self.pos);
+    }
+
+    fn roll(&mut self, column: usize) {
+        let column = column as isize;
+        if self.flow == 0 && self.indent < column {
+            self.indents.push(self.indent);
+            self.indent = column;
+        }
+    }
+
+    fn unroll(&mut self, column: isize) {
+        if self.flow > 0 {
+            return;
+        }
+        while self.indent > column {
+            self.indent = self.indents.pop().unwrap_or(-1);
+        }
+    }
+
+    /// `save_simple_key`, for the block context (the only one where a
+    /// key's column matters).
+    fn save_key(&mut self) {
+        if self.key_allowed && self.flow == 0 {
+            self.key = Some((self.col, self.line));
+        }
+    }
+
+    fn doc_indicator(&self) -> bool {
+        self.col == 0
+            && (self.b.get(self.pos..self.pos + 3) == Some(b"---")
+                || self.b.get(self.pos..self.pos + 3) == Some(b"..."))
+            && self.is_blankz(3)
+    }
+
+    /// `fetch_next_token`, over the whole first document.
+    fn run(&mut self) -> Step {
+        loop {
+            self.skip_to_next_token();
+            if self.key.is_some_and(|(_, line)| line != self.line) {
+                self.key = None;
+            }
+            self.unroll(self.col as isize);
+            if self.at_end() {
+                return Ok(());
+            }
+            let c = self.at(0);
+            if self.col == 0 && c == b'%' {
+                // a directive: nothing in it decides a tab
+                while !self.is_break(0) && !self.at_end() {
+                    self.skip();
+                }
+                continue;
+            }
+            if self.doc_indicator() {
+                // Cortex reads one document: stop where it ends
+                if c == b'.' || self.doc_started {
+                    return Ok(());
+                }
+                self.doc_started = true;
+                self.unroll(-1);
+                self.key = None;
+                self.key_allowed = false;
+                self.pos += 3;
+                self.col += 3;
+                continue;
+            }
+            self.doc_started = true;
+            match c {
+                b'[' | b'{' => {
+                    self.save_key();
+                    self.flow += 1;
+                    self.key_allowed = true;
+                    self.skip();
+                }
+                b']' | b'}' => {
+                    self.flow = self.flow.saturating_sub(1);
+                    self.key_allowed = false;
+                    self.skip();
+                }
+                b',' if self.flow > 0 => {
+                    self.key_allowed = true;
+                    self.skip();
+                }
+                b'-' if self.is_blankz(1) => {
+                    if self.flow > 0 || !self.key_allowed {
+                        return Err(Stop::Unsure);
+                    }
+                    self.roll(self.col);
+                    self.key = None;
+                    self.key_allowed = true;
+                    self.indicator('-');
+                    self.skip();
+                }
+                b'?' if self.flow > 0 || self.is_blankz(1) => {
+                    if self.flow == 0 {
+                        if !self.key_allowed {
+                            return Err(Stop::Unsure);
+                        }
+                        self.roll(self.col);
+                        self.indicator('?');
+                    }
+                    self.key = None;
+                    self.key_allowed = self.flow == 0;
+                    self.skip();
+                }
+                b':' if self.flow > 0 || self.is_blankz(1) => {
+                    match self.key.take() {
+                        Some((column, _)) => {
+                            self.roll(column);
+                            self.key_allowed = false;
+                        }
+                        None if self.flow == 0 => {
+                            // a complex value (`scannerc.go:1321-1339`)
+                            if !self.key_allowed {
+                                return Err(Stop::Unsure);
+                            }
+                            self.roll(self.col);
+                            self.key_allowed = true;
+                            self.indicator(':');
+                        }
+                        None => self.key_allowed = false,
+                    }
+                    self.skip();
+                }
+                b'*' | b'&' => {
+                    self.save_key();
+                    self.key_allowed = false;
+                    self.skip();
+                    while self.at(0).is_ascii_alphanumeric() || matches!(self.at(0), b'-' | b'_') {
+                        self.skip();
+                    }
+                }
+                b'!' => {
+                    self.save_key();
+                    self.key_allowed = false;
+                    while !self.is_blankz(0) && !matches!(self.at(0), b'{' | b'}') {
+                        self.skip();
+                    }
+                }
+                b'|' | b'>' if self.flow == 0 => {
+                    self.key = None;
+                    self.key_allowed = true;
+                    self.block_scalar()?;
+                }
+                b'\'' | b'"' => {
+                    self.save_key();
+                    self.key_allowed = false;
+                    self.quoted(c)?;
+                }
+                b'\t' => {
+                    let problem = match self.last {
+                        Some(last) if last.line == self.line => TabProblem::AfterIndicator(last.ch),
+                        _ => TabProblem::LineStart,
+                    };
+                    return Err(Stop::Refused(TabError {
+                        at: self.pos,
+                        problem,
+                    }));
+                }
+                _ if self.plain_start() => {
+                    self.save_key();
+                    self.key_allowed = false;
+                    self.plain()?;
+                }
+                _ => return Err(Stop::Unsure),
+            }
+        }
+    }
+
+    fn indicator(&mut self, ch: char) {
+        self.last = Some(Indicator {
+            ch,
+            line: self.line,
+        });
+    }
+
+    /// `scan_to_next_token`: spaces always, tabs where no simple key may
+    /// start or in flow context (`scannerc.go:1474`), comments, breaks.
+    fn skip_to_next_token(&mut self) {
+        loop {
+            if self.col == 0 && self.b.get(self.pos..self.pos + 3) == Some(b"\xEF\xBB\xBF") {
+                self.skip();
+            }
+            loop {
+                match self.at(0) {
+                    b' ' if !self.at_end() => self.skip(),
+                    b'\t' if self.flow > 0 || !self.key_allowed => {
+                        self.tab_separator();
+                        self.skip();
+                    }
+                    _ => break,
+                }
+            }
+            if self.at(0) == b'#' {
+                while !self.is_break(0) && !self.at_end() {
+                    self.skip();
+                }
+            }
+            if !self.is_break(0) {
+                return;
+            }
+            self.skip_line();
+            if self.flow == 0 {
+                self.key_allowed = true;
+            }
+        }
+    }
+
+    /// The plain-scalar condition of `fetch_next_token` (`scannerc.go:758-773`;
+    /// the fork lets `@` start one too).
+    fn plain_start(&self) -> bool {
+        let c = self.at(0);
+        !(self.is_blankz(0) || b"-?:,[]{}#&*!|>'\"%`".contains(&c))
+            || (c == b'-' && !self.is_blank(1))
+            || (self.flow == 0 && matches!(c, b'?' | b':') && !self.is_blankz(1))
+    }
+
+    /// `scan_plain_scalar` (`scannerc.go:2580-2715`).
+    fn plain(&mut self) -> Step {
+        let indent = self.indent + 1;
+        let mut leading_blanks = false;
+        // tabs after content on the current line: content if more follows
+        let mut pending: Vec<usize> = Vec::new();
+        loop {
+            if self.doc_indicator() || self.at(0) == b'#' {
+                break;
+            }
+            while !self.is_blankz(0) {
+                let c = self.at(0);
+                if (c == b':' && self.is_blankz(1)) || (self.flow > 0 && b",?[]{}".contains(&c)) {
+                    break;
+                }
+                leading_blanks = false;
+                pending.clear();
+                self.skip();
+            }
+            if !(self.is_blank(0) || self.is_break(0)) {
+                break;
+            }
+            while self.is_blank(0) || self.is_break(0) {
+                if self.is_blank(0) {
+                    if self.at(0) == b'\t' {
+                        if leading_blanks && (self.col as isize) < indent {
+                            return Err(Stop::Refused(TabError {
+                                at: self.pos,
+                                problem: TabProblem::PlainIndent,
+                            }));
+                        }
+                        if leading_blanks {
+                            self.tab_separator();
+                        } else {
+                            pending.push(self.pos);
+                        }
+                    }
+                    self.skip();
+                } else {
+                    // whitespace before a line break is never content
+                    self.separators.append(&mut pending);
+                    leading_blanks = true;
+                    self.skip_line();
+                }
+            }
+            if self.flow == 0 && (self.col as isize) < indent {
+                break;
+            }
+        }
+        self.separators.append(&mut pending);
+        if leading_blanks {
+            self.key_allowed = true;
+        }
+        Ok(())
+    }
+
+    /// `scan_flow_scalar` (`scannerc.go:2322-2578`): tabs inside are content
+    /// or folded away; those around line breaks are not content.
+    fn quoted(&mut self, quote: u8) -> Step {
+        self.skip();
+        let mut leading_blanks = false;
+        let mut pending: Vec<usize> = Vec::new();
+        loop {
+            if self.doc_indicator() || self.at_end() {
+                return Err(Stop::Unsure);
+            }
+            while !self.is_blankz(0) {
+                let c = self.at(0);
+                leading_blanks = false;
+                pending.clear();
+                if quote == b'\'' && c == b'\'' && self.at(1) == b'\'' {
+                    self.skip();
+                    self.skip();
+                } else if c == quote {
+                    self.skip();
+                    return Ok(());
+                } else if quote == b'"' && c == b'\\' && self.is_break(1) {
+                    self.skip();
+                    self.skip_line();
+                    leading_blanks = true;
+                    break;
+                } else if quote == b'"' && c == b'\\' {
+                    self.skip();
+                    if !self.at_end() {
+                        self.skip();
+                    }
+                } else {
+                    self.skip();
+                }
+            }
+            while self.is_blank(0) || self.is_break(0) {
+                if self.is_blank(0) {
+                    if self.at(0) == b'\t' {
+                        if leading_blanks {
+                            self.tab_separator();
+                        } else {
+                            pending.push(self.pos);
+                        }
+                    }
+                    self.skip();
+                } else {
+                    self.separators.append(&mut pending);
+                    leading_blanks = true;
+                    self.skip_line();
+                }
+            }
+        }
+    }
+
+    /// `scan_block_scalar` (`scannerc.go:2120-2268`).
+    fn block_scalar(&mut self) -> Step {
+        self.skip();
+        let mut increment: isize = 0;
+        let digit = |c: u8| c.is_ascii_digit().then(|| isize::from(c - b'0'));
+        if matches!(self.at(0), b'+' | b'-') {
+            self.skip();
+            if let Some(d) = digit(self.at(0)) {
+                increment = d;
+                self.skip();
+            }
+        } else if let Some(d) = digit(self.at(0)) {
+            increment = d;
+            self.skip();
+            if matches!(self.at(0), b'+' | b'-') {
+                self.skip();
+            }
+        }
+        if increment == 0 && self.b.get(self.pos.saturating_sub(1)) == Some(&b'0') {
+            // `|0` is refused by go-yaml for its own reason
+            return Err(Stop::Unsure);
+        }
+        while self.is_blank(0) {
+            if self.at(0) == b'\t' {
+                self.tab_separator();
+            }
+            self.skip();
+        }
+        if self.at(0) == b'#' {
+            while !self.is_break(0) && !self.at_end() {
+                self.skip();
+            }
+        }
+        if !self.is_break(0) && !self.at_end() {
+            return Err(Stop::Unsure);
+        }
+        if self.is_break(0) {
+            self.skip_line();
+        }
+        let mut indent = if increment > 0 {
+            if self.indent >= 0 {
+                self.indent + increment
+            } else {
+                increment
+            }
+        } else {
+            0
+        };
+        self.block_breaks(&mut indent)?;
+        while self.col as isize == indent && !self.at_end() {
+            while !self.is_break(0) && !self.at_end() {
+                self.skip();
+            }
+            if self.at_end() {
+                break;
+            }
+            self.skip_line();
+            self.block_breaks(&mut indent)?;
+        }
+        Ok(())
+    }
+
+    /// `scan_block_scalar_breaks` (`scannerc.go:2270-2320`).
+    fn block_breaks(&mut self, indent: &mut isize) -> Step {
+        let mut max_indent = 0;
+        loop {
+            while (*indent == 0 || (self.col as isize) < *indent) && self.at(0) == b' ' {
+                self.skip();
+            }
+            max_indent = max_indent.max(self.col as isize);
+            if (*indent == 0 || (self.col as isize) < *indent) && self.at(0) == b'\t' {
+                return Err(Stop::Refused(TabError {
+                    at: self.pos,
+                    problem: TabProblem::BlockScalarIndent,
+                }));
+            }
+            if !self.is_break(0) {
+                break;
+            }
+            self.skip_line();
+        }
+        if *indent == 0 {
+            *indent = max_indent.max(self.indent + 1).max(1);
+        }
+        Ok(())
+    }
+}
