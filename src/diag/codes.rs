@@ -513,9 +513,12 @@ plain SavedModel export; or set compute.inf: 1 to serve this one.";
 "A sub-folder of handler.models.dir is named '_cortex_default', which Cortex
 reserves for the single model of handler.models.path. Rename the folder.";
 
-    BAD_DIR_MODEL_NAME = "TFC3009", "invalid model folder name in models.dir",
-"Sub-folders of handler.models.dir become model names (and folder names on
-the worker): only letters, digits, '_' and '-' are accepted.";
+    BAD_DIR_MODEL_NAME = "TFC3009", "unusual model folder name in models.dir",
+"Sub-folders of handler.models.dir become model names, and folders
+/mnt/model/<name> on the worker. Cortex takes the names as S3 lists them
+(pkg/types/spec/utils.go, validation.py): any name is accepted, and a
+warning says when clients will have to quote it. An empty name (from '//'),
+'.' or '..' cannot be a folder of its own: that is an error.";
 
     DIR_WITHOUT_MODELS = "TFC3010", "models.dir holds no model folders",
 "handler.models.dir lists objects, but none inside a sub-folder: each model

@@ -956,19 +956,39 @@ fn check_dir(
                 source_error(source, codes::RESERVED_DIR_MODEL_NAME, format!("models.dir holds a folder named `{DEFAULT_MODEL_NAME}`, a reserved model name"))
                     .help("rename the folder; Cortex reserves this name for handler.models.path"),
             );
-        } else if !valid_model_name(name) {
+        } else if leaves_the_model_folder(name) {
+            // `dir//x` lists an empty name; `.`/`..` would resolve outside
+            // /mnt/model/<name> when the worker joins the path
             outcome.diagnostics.push(
                 source_error(
                     source,
                     codes::BAD_DIR_MODEL_NAME,
                     format!(
-                        "models.dir folder `{}` is not a valid model name",
+                        "models.dir folder `{}` cannot be a model name: the worker joins it into /mnt/model/<name>",
                         name.escape_debug()
                     ),
                 )
-                .help("model folder names may hold letters, digits, '_', '-' and '.' only"),
+                .help("give each model its own named sub-folder of models.dir"),
             );
         } else {
+            if !plain_model_name(name) {
+                // Cortex takes the names as listed (utils.go:143-149,
+                // validation.py:263-274) and serves them
+                outcome.diagnostics.push(
+                    Diagnostic::warning(
+                        codes::BAD_DIR_MODEL_NAME,
+                        format!(
+                            "models.dir folder `{}` becomes the model name `{}`: Cortex accepts it, but clients must pass it exactly as `model_name`",
+                            name.escape_debug(),
+                            name.escape_debug()
+                        ),
+                    )
+                    .at(source.span.clone(), "model path")
+                    .in_api(Some(&source.api))
+                    .with_path(source.field.clone())
+                    .help("prefer letters, digits, '_', '-' and '.' in model folder names"),
+                );
+            }
             check_model(
                 source,
                 name,
@@ -981,16 +1001,16 @@ fn check_dir(
     }
 }
 
-/// Model names become folder names on the worker (`/mnt/model/<name>`):
-/// nothing that could leave that folder gets through. Dots are accepted,
-/// as Cortex accepts them (deploy and run time), but not `.` or `..`.
-pub fn valid_model_name(name: &str) -> bool {
-    !name.is_empty()
-        && name != "."
-        && name != ".."
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+/// A first-level name the worker cannot use as the folder
+/// `/mnt/model/<name>`: empty (`dir//x`), `.` or `..`.
+pub fn leaves_the_model_folder(name: &str) -> bool {
+    name.is_empty() || name == "." || name == ".."
+}
+
+/// Letters, digits, `_`, `-` and `.`: names nobody has to quote.
+pub fn plain_model_name(name: &str) -> bool {
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
 fn quoted(names: &[&str]) -> String {
@@ -1083,8 +1103,8 @@ fn structure_diagnostic(
         ),
         Problem::VersionOutOfRange { name } => (
             codes::VERSION_OUT_OF_RANGE,
-            format!("{model} at {path}: version folder `{name}` does not fit in a 64-bit integer"),
-            "version folders are int64 numbers, usually a timestamp".to_owned(),
+            format!("{model} at {path}: folder `{name}` does not fit in a 64-bit integer, so Cortex does not take it as a version and reads the model as non-versioned"),
+            "version folders are int64 numbers, usually a timestamp; rename the folder, or put the model's files at the model path itself".to_owned(),
         ),
         Problem::VersionNotCanonical { name } => (
             codes::VERSION_NOT_CANONICAL,

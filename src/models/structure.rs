@@ -116,15 +116,26 @@ pub fn analyze(keys: &[String], accelerator: Accelerator) -> Result<Layout, Vec<
         .map(|k| k.split('/').next().unwrap_or(k))
         .collect();
     let (numeric, others): (Vec<&str>, Vec<&str>) = tops.iter().partition(|t| is_version_like(t));
-    let verdict = match (numeric.is_empty(), others.is_empty()) {
-        (true, _) => check_version(&files, None, accelerator, &mut undecided)
-            .map(|()| Layout::of(Vec::new())),
-        (false, false) => Err(vec![Problem::Mixed {
-            versions: numeric.iter().map(|s| s.to_string()).collect(),
-            others: others.iter().map(|s| s.to_string()).collect(),
-        }]),
-        (false, true) => versioned(&files, &numeric, accelerator, &mut undecided),
-    };
+    let verdict =
+        match (numeric.is_empty(), others.is_empty()) {
+            // a non-versioned model; a name beyond int64 is just a folder,
+            // named in the problems only to explain them
+            (true, _) => check_version(&files, None, accelerator, &mut undecided)
+                .map(|()| Layout::of(Vec::new()))
+                .map_err(|mut problems| {
+                    problems.extend(others.iter().filter(|t| is_out_of_range_version(t)).map(
+                        |t| Problem::VersionOutOfRange {
+                            name: t.to_string(),
+                        },
+                    ));
+                    problems
+                }),
+            (false, false) => Err(vec![Problem::Mixed {
+                versions: numeric.iter().map(|s| s.to_string()).collect(),
+                others: others.iter().map(|s| s.to_string()).collect(),
+            }]),
+            (false, true) => versioned(&files, &numeric, accelerator, &mut undecided),
+        };
     let mut verdict = match (verdict, clashes.is_empty()) {
         (verdict, true) => verdict,
         (Ok(_), false) => Err(clashes),
@@ -162,11 +173,17 @@ fn clashes(files: &[&str]) -> Vec<Problem> {
         .collect()
 }
 
-/// What Go's `strconv.ParseInt(s, 10, 64)` takes for a number, range
-/// aside: an optional sign and decimal digits (utils.go:392).
+/// What Go's `strconv.ParseInt(s, 10, 64)` parses (utils.go:392): an
+/// optional sign and decimal digits, in range. A name beyond int64 fails
+/// it and counts as a non-version, as at deploy (utils.go:393-394).
 fn is_version_like(s: &str) -> bool {
+    s.parse::<i64>().is_ok()
+}
+
+/// Digits that only int64's range keeps from being a version.
+fn is_out_of_range_version(s: &str) -> bool {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    is_digits(digits)
+    is_digits(digits) && !is_version_like(s)
 }
 
 /// A version folder name as Go parses it at deploy, and whether the worker
@@ -492,13 +509,23 @@ mod tests {
 
     #[test]
     fn versions_must_be_int64_folders() {
+        // beyond int64, ParseInt fails: a folder of a non-versioned model
+        // (utils.go:392-394, :406-407)
         let huge = keys(&["99999999999999999999/saved_model.pb"]);
         assert_eq!(
             analyze(&huge, Accelerator::Inf),
-            Err(vec![Problem::VersionOutOfRange {
-                name: "99999999999999999999".into()
-            }])
+            Err(vec![
+                Problem::MissingFiles {
+                    version: None,
+                    missing: vec!["saved_model.pb".into()]
+                },
+                Problem::VersionOutOfRange {
+                    name: "99999999999999999999".into()
+                }
+            ])
         );
+        let beside = keys(&["99999999999999999999/notes.txt", "saved_model.pb"]);
+        assert!(analyze(&beside, Accelerator::Inf).is_ok());
         let file = keys(&["1", "2/saved_model.pb"]);
         assert_eq!(
             analyze(&file, Accelerator::Inf),
