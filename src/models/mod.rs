@@ -20,6 +20,7 @@ use crate::diag::{Code, Diagnostic, codes};
 use crate::source::Span;
 use crate::store::bounded::bounded;
 use crate::store::{ModelStore, Object, ReadOptions, S3Path, StoreError};
+use saved_model::SavedModel;
 use signatures::Signature;
 pub use structure::Accelerator;
 use structure::{Problem, ShardBasis, ShardSets};
@@ -201,7 +202,7 @@ async fn check_shards<S: ModelStore>(
     };
     let store_name = store.describe();
     let read = store
-        .read_each(undecided, reads_options, |_: &Undecided, bytes| {
+        .read_each(undecided, reads_options, |bytes| {
             bytes.map(|bytes| bundle_index::num_shards(&bytes))
         })
         .await;
@@ -381,12 +382,15 @@ impl Object for Read {
     }
 }
 
-/// What reading one `saved_model.pb` gave. The bytes are decoded where
-/// they were read and dropped there: memory stays bounded by the reads in
-/// flight.
+/// What reading one `saved_model.pb` gave, whichever model reads it (the
+/// signature is chosen afterwards, by each model's `signature_key`). The
+/// bytes are decoded where they were read and dropped there, with the graph:
+/// memory stays bounded by the reads in flight. Shared, as the local store
+/// digests a file that several keys name once.
 enum Found {
     Decoded {
-        signature: Result<Signature, signatures::Problem>,
+        /// The SavedModel less its graph (its ops are in `missing_ops`).
+        model: SavedModel,
         /// Ops of the serving graph TensorFlow 2.3.0 does not register.
         missing_ops: Vec<String>,
     },
@@ -394,23 +398,27 @@ enum Found {
     Failed(StoreError),
 }
 
-fn digest(read: &Read, bytes: Result<Vec<u8>, StoreError>) -> Found {
+fn digest(bytes: Result<Vec<u8>, StoreError>) -> Arc<Found> {
     let bytes = match bytes {
         Ok(bytes) => bytes,
-        Err(error) => return Found::Failed(error),
+        Err(error) => return Arc::new(Found::Failed(error)),
     };
-    match saved_model::decode(&bytes) {
+    let found = match saved_model::decode(&bytes) {
         Err(why) => Found::Corrupt(why),
-        Ok(model) => Found::Decoded {
-            signature: signatures::choose(&model, read.signature_key.as_deref()),
-            missing_ops: model.serving_graph().map_or_else(Vec::new, |g| {
+        Ok(mut model) => {
+            let missing_ops = model.serving_graph().map_or_else(Vec::new, |g| {
                 saved_model::ops_missing_in_tf_2_3(&g.op_types())
                     .into_iter()
                     .map(str::to_owned)
                     .collect()
-            }),
-        },
-    }
+            });
+            for graph in &mut model.meta_graphs {
+                graph.graph_def = None;
+            }
+            Found::Decoded { model, missing_ops }
+        }
+    };
+    Arc::new(found)
 }
 
 /// Reads every version's `saved_model.pb` and applies the signature rule.
@@ -472,12 +480,12 @@ async fn check_signatures<S: ModelStore>(
                 .in_api(Some(&source.api))
                 .with_path(source.field.clone())
         };
-        match found {
-            Found::Decoded { signature, missing_ops } => {
+        match &*found {
+            Found::Decoded { model, missing_ops } => {
                 if !missing_ops.is_empty() {
-                    group(&mut op_gaps, read.model, missing_ops, read.version);
+                    group(&mut op_gaps, read.model, missing_ops.clone(), read.version);
                 }
-                match signature {
+                match signatures::choose(model, read.signature_key.as_deref()) {
                     Ok(signature) => chosen.entry(read.model).or_default().push((read.version, signature)),
                     Err(problem) => group(&mut problems, read.model, problem, read.version),
                 }
@@ -494,7 +502,7 @@ async fn check_signatures<S: ModelStore>(
             .help("the signature rule still applies at run time; check it with `cortex-tfc inspect`"))),
             Found::Failed(error) => {
                 let object = format!("s3://{}/{}", read.bucket, read.key);
-                outcome.diagnostics.push(could_not_check(&error, &[source], &store_name, Some(&object)));
+                outcome.diagnostics.push(could_not_check(error, &[source], &store_name, Some(&object)));
             }
         }
     }

@@ -8,6 +8,7 @@
 //! exports.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use prost::Message;
 
@@ -168,15 +169,23 @@ impl MetaGraphDef {
 /// of Cortex 0.34's CPU and GPU serving images, can load), one a line.
 const TF_2_3_OPS: &str = include_str!("../../data/tf-2.3.0-ops.txt");
 
+/// [`TF_2_3_OPS`] as a set, built once per process: every model read is
+/// checked against it, and building it (1,300 lines) costs far more than
+/// checking one model's ops (P1: two thirds of all instructions when it was
+/// built per model).
+static KNOWN_TF_2_3_OPS: LazyLock<BTreeSet<&'static str>> = LazyLock::new(|| {
+    TF_2_3_OPS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
 /// The ops of `used` that TensorFlow 2.3.0 does not register, sorted.
 /// Internal ops (`_Arg`, `_Retval`, ...) are not in the list and are let
 /// through.
 pub fn ops_missing_in_tf_2_3<'a>(used: &BTreeSet<&'a str>) -> Vec<&'a str> {
-    let known: BTreeSet<&str> = TF_2_3_OPS
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
+    let known = &*KNOWN_TF_2_3_OPS;
     used.iter()
         .copied()
         .filter(|op| !op.is_empty() && !op.starts_with('_') && !known.contains(op))

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -112,6 +113,12 @@ impl DirStore {
     }
 
     fn get_sync(&self, bucket: &str, key: &str, limit: u64) -> Result<Vec<u8>, StoreError> {
+        self.open_sync(bucket, key, limit)?.read()
+    }
+
+    /// Opens the file of `bucket`/`key` and sizes it, refusing it past
+    /// `limit` bytes; nothing is read yet.
+    fn open_sync(&self, bucket: &str, key: &str, limit: u64) -> Result<Opened, StoreError> {
         let index = self.bucket(bucket)?;
         if !mirrorable(key) {
             return Err(StoreError::NoSuchKey);
@@ -119,21 +126,23 @@ impl DirStore {
         if let Some(error) = index.broken_for_key(key) {
             return Err(error.clone());
         }
-        let file = index.files.get(key).ok_or(StoreError::NoSuchKey)?;
-        // open (never through a link: the index holds real paths), size,
-        // one read, close; the size bounds the read, so a file that grows
-        // meanwhile is read as it was
-        let failed = |e: std::io::Error| io_error(file, e);
-        let opened = fs::open(file, FILE_FLAGS, Mode::empty())
+        let path = index.files.get(key).ok_or(StoreError::NoSuchKey)?;
+        // open (never through a link: the index holds real paths) and size;
+        // the size bounds the read, so a file that grows meanwhile is read
+        // as it was
+        let file = fs::open(path, FILE_FLAGS, Mode::empty())
             .map(std::fs::File::from)
-            .map_err(|e| io_error(file, e))?;
-        let size = opened.metadata().map_err(failed)?.len();
-        if size > limit {
+            .map_err(|e| io_error(path, e))?;
+        let metadata = file.metadata().map_err(|e| io_error(path, e))?;
+        let id = FileId::of(&metadata);
+        if id.size > limit {
             return Err(StoreError::TooLarge { limit });
         }
-        let mut bytes = vec![0; usize::try_from(size).unwrap_or(0)];
-        (&opened).read_exact(&mut bytes).map_err(failed)?;
-        Ok(bytes)
+        Ok(Opened {
+            file,
+            id,
+            path: path.clone(),
+        })
     }
 
     /// Starts indexing `bucket` in the background, so that the walk runs
@@ -276,6 +285,67 @@ fn mirrorable(key: &str) -> bool {
     key.is_empty() || key.split('/').all(|s| !matches!(s, "" | "." | ".."))
 }
 
+/// Which file an open descriptor reads. Two keys with the same identity
+/// (hard links, or links to one file) read the same bytes: a file written
+/// to between the two reads would show another size or modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+}
+
+impl FileId {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        Self {
+            dev: metadata.dev(),
+            ino: metadata.ino(),
+            size: metadata.size(),
+            mtime: (metadata.mtime(), metadata.mtime_nsec()),
+        }
+    }
+}
+
+/// A file of the mirror, open and sized, not read yet.
+struct Opened {
+    file: std::fs::File,
+    id: FileId,
+    path: PathBuf,
+}
+
+impl Opened {
+    /// The whole file, in one read of the size taken when it was opened.
+    fn read(self) -> Result<Vec<u8>, StoreError> {
+        let mut bytes = vec![0; usize::try_from(self.id.size).unwrap_or(0)];
+        (&self.file)
+            .read_exact(&mut bytes)
+            .map_err(|e| io_error(&self.path, e))?;
+        Ok(bytes)
+    }
+}
+
+/// Digests already made in one [`ModelStore::read_each`], by file: a file
+/// that several keys name is read and digested once.
+struct Digested<T>(Mutex<HashMap<FileId, T>>);
+
+impl<T: Clone> Digested<T> {
+    fn get(&self, id: &FileId) -> Option<T> {
+        self.lock().get(id).cloned()
+    }
+
+    fn keep(&self, id: FileId, digest: &T) {
+        self.lock().insert(id, digest.clone());
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<FileId, T>> {
+        // a digest is inserted whole or not at all: a poisoned map is sound
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 impl ModelStore for DirStore {
     async fn known_buckets(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&self.root) else {
@@ -303,7 +373,9 @@ impl ModelStore for DirStore {
     }
 
     /// Local reads are system calls: they run on one thread per core, not
-    /// on the runtime's single thread.
+    /// on the runtime's single thread. A file that several keys name (hard
+    /// links, as a mirror of many copies of one export often holds) is read
+    /// and digested once; each key gets a copy of its digest.
     async fn read_each<O, T, F>(
         self: Arc<Self>,
         objects: Vec<O>,
@@ -312,15 +384,29 @@ impl ModelStore for DirStore {
     ) -> Vec<(O, T)>
     where
         O: Object + Send + Sync + 'static,
-        T: Send + 'static,
-        F: Fn(&O, Result<Vec<u8>, StoreError>) -> T + Send + Sync + 'static,
+        T: Clone + Send + 'static,
+        F: Fn(Result<Vec<u8>, StoreError>) -> T + Send + Sync + 'static,
     {
         let threads = cores().min(options.concurrency);
+        let digested = Digested(Mutex::new(HashMap::new()));
         let digests = on_threads(&objects, threads, |object| {
-            digest(
-                object,
-                self.get_sync(object.bucket(), object.key(), options.limit),
-            )
+            let opened = match self.open_sync(object.bucket(), object.key(), options.limit) {
+                Ok(opened) => opened,
+                Err(error) => return digest(Err(error)),
+            };
+            if let Some(seen) = digested.get(&opened.id) {
+                return seen;
+            }
+            let id = opened.id;
+            match opened.read() {
+                Ok(bytes) => {
+                    let made = digest(Ok(bytes));
+                    digested.keep(id, &made);
+                    made
+                }
+                // a failed read is not shared: another key may read it
+                Err(error) => digest(Err(error)),
+            }
         });
         objects.into_iter().zip(digests).collect()
     }
@@ -330,6 +416,7 @@ impl ModelStore for DirStore {
 mod tests {
     use super::*;
     use crate::store::walk::MAX_DEPTH;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn mirror(name: &str) -> PathBuf {
         let root =
@@ -612,7 +699,7 @@ mod tests {
         let read = runtime.block_on(Arc::clone(&store).read_each(
             wanted.iter().map(|k| Key(k)).collect(),
             options,
-            |key: &Key, bytes| (key.0, bytes.map(String::from_utf8)),
+            |bytes| bytes.map(String::from_utf8),
         ));
         let got: Vec<_> = read
             .into_iter()
@@ -623,19 +710,13 @@ mod tests {
             vec![
                 (
                     "models/3/m10/2/saved_model.pb",
-                    (
-                        "models/3/m10/2/saved_model.pb",
-                        Ok(Ok("models/3/m10/2/saved_model.pb".to_owned()))
-                    )
+                    Ok(Ok("models/3/m10/2/saved_model.pb".to_owned()))
                 ),
-                ("nope", ("nope", Err(StoreError::NoSuchKey))),
-                ("README", ("README", Ok(Ok("README".to_owned())))),
+                ("nope", Err(StoreError::NoSuchKey)),
+                ("README", Ok(Ok("README".to_owned()))),
                 (
                     "models/0/m0/1/saved_model.pb",
-                    (
-                        "models/0/m0/1/saved_model.pb",
-                        Ok(Ok("models/0/m0/1/saved_model.pb".to_owned()))
-                    )
+                    Ok(Ok("models/0/m0/1/saved_model.pb".to_owned()))
                 ),
             ]
         );
@@ -643,9 +724,59 @@ mod tests {
             limit: 3,
             ..options
         };
-        let refused =
-            runtime.block_on(store.read_each(vec![Key("README")], small, |_: &Key, bytes| bytes));
+        let refused = runtime.block_on(store.read_each(vec![Key("README")], small, |bytes| bytes));
         assert_eq!(refused[0].1, Err(StoreError::TooLarge { limit: 3 }));
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    /// Hard links of one file are read and digested once; a copy with the
+    /// same bytes is another file, digested on its own.
+    #[test]
+    fn hard_links_are_digested_once() {
+        let root = mirror("links");
+        let original = root.join("b/iris/nn/1/saved_model.pb");
+        for link in ["b/a/1/saved_model.pb", "b/c/1/saved_model.pb"] {
+            let path = root.join(link);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::hard_link(&original, path).expect("link");
+        }
+        std::fs::copy(&original, root.join("b/iris/nn-legacy/saved_model.pb")).expect("copy");
+        let store = Arc::new(DirStore::new(&root).expect("store"));
+        let options = ReadOptions {
+            limit: 1024,
+            concurrency: 1,
+            progress: "reading",
+        };
+        let digests = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&digests);
+        let keys = [
+            "a/1/saved_model.pb",
+            "iris/nn/1/saved_model.pb",
+            "iris/nn-legacy/saved_model.pb",
+            "c/1/saved_model.pb",
+        ];
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let read = runtime.block_on(store.read_each(
+            keys.iter().map(|k| Key(k)).collect(),
+            options,
+            move |bytes| {
+                counted.fetch_add(1, Ordering::Relaxed);
+                bytes
+            },
+        ));
+        assert_eq!(digests.load(Ordering::Relaxed), 2);
+        let got: Vec<_> = read
+            .into_iter()
+            .map(|(key, bytes)| (key.0, bytes))
+            .collect();
+        assert_eq!(
+            got,
+            keys.iter()
+                .map(|k| (*k, Ok(b"x".to_vec())))
+                .collect::<Vec<_>>()
+        );
         let _ = std::fs::remove_dir_all(root);
     }
 

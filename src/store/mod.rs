@@ -145,8 +145,10 @@ pub trait ModelStore: Send + Sync + 'static {
 
     /// Reads every object and hands each result straight to `digest`, so
     /// that digests are kept, never all the bytes at once. The digests come
-    /// back with their objects, in the order given. By default the reads
-    /// overlap on the runtime, which suits a network store.
+    /// back with their objects, in the order given. A digest depends on the
+    /// bytes alone (not on which key named them), so a store that knows two
+    /// keys name one file may digest it once and copy the digest. By default
+    /// the reads overlap on the runtime, which suits a network store.
     fn read_each<O, T, F>(
         self: Arc<Self>,
         objects: Vec<O>,
@@ -156,8 +158,8 @@ pub trait ModelStore: Send + Sync + 'static {
     where
         Self: Sized,
         O: Object + Send + Sync + 'static,
-        T: Send + 'static,
-        F: Fn(&O, Result<Vec<u8>, StoreError>) -> T + Send + Sync + 'static,
+        T: Clone + Send + 'static,
+        F: Fn(Result<Vec<u8>, StoreError>) -> T + Send + Sync + 'static,
     {
         async move {
             let digest = Arc::new(digest);
@@ -173,7 +175,7 @@ pub trait ModelStore: Send + Sync + 'static {
                         let read = store
                             .get(object.bucket(), object.key(), options.limit)
                             .await;
-                        let digested = digest(&object, read);
+                        let digested = digest(read);
                         (index, object, digested)
                     }
                 },

@@ -254,8 +254,8 @@ impl ModelStore for S3Store {
     where
         Self: Sized,
         O: Object + Send + Sync + 'static,
-        T: Send + 'static,
-        F: Fn(&O, Result<Vec<u8>, StoreError>) -> T + Send + Sync + 'static,
+        T: Clone + Send + 'static,
+        F: Fn(Result<Vec<u8>, StoreError>) -> T + Send + Sync + 'static,
     {
         async move {
             let digest = Arc::new(digest);
@@ -277,7 +277,7 @@ impl ModelStore for S3Store {
                             Ok((bytes, permit)) => (Ok(bytes), permit),
                             Err(e) => (Err(e), None),
                         };
-                        let digested = digest(&object, bytes);
+                        let digested = digest(bytes);
                         drop(permit);
                         (index, object, digested)
                     }
