@@ -23,6 +23,11 @@ def generate(workdir, export):
     os.makedirs(workdir)
     with open(os.path.join(workdir, "handler.py"), "w") as f:
         f.write("class Handler:\n    def __init__(self, tensorflow_client, config):\n        pass\n\n    def handle_async(self, payload):\n        pass\n")
+    # the local mirror sits in the project directory: left out of what
+    # `cortex deploy` uploads, as a project holding a mirror must leave it
+    # (the golden cases do the same)
+    with open(os.path.join(workdir, ".cortexignore"), "w") as f:
+        f.write("store/\n")
     lines = ["# yaml-language-server: $schema=../../schemas/cortex.schema.json"]
     for api in range(APIS):
         lines += [

@@ -39,7 +39,7 @@ pub fn class_renamed_in_0_34(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     if !path.ends_with(".py") || !api.project.has_file(path) {
         return Vec::new();
     }
-    let Some(text) = read_head(&api.project_dir.join(path)) else {
+    let Some(text) = api.project.head_text(api.project_dir, path) else {
         return Vec::new();
     };
     let old = ["TensorFlowPredictor", "PythonPredictor"]
@@ -84,9 +84,13 @@ pub fn class_interface(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     if !path.ends_with(".py") || !api.project.has_file(path) {
         return Vec::new();
     }
-    let Some(text) = read_whole(&api.project_dir.join(path)) else {
+    let Some(text) = api.project.head_text(api.project_dir, path) else {
         return Vec::new();
     };
+    // a file this large is no handler to read here: left to the worker
+    if text.len() as u64 > project_files::TEXT_BYTES {
+        return Vec::new();
+    }
     let lines = python_class::logical_lines(&text);
     let Some(class) = python_class::find_class(&lines, "Handler") else {
         return Vec::new();
@@ -150,24 +154,6 @@ fn method_problem(
         .map(|a| {
             format!("invalid signature for method {shown}: \"{a}\" is not a supported argument")
         })
-}
-
-/// The whole file as text, if it is a handler-sized file (1 MiB).
-fn read_whole(path: &std::path::Path) -> Option<String> {
-    let text = read_head(path)?;
-    (text.len() < 1 << 20).then_some(text)
-}
-
-/// The first MiB of a file, as text (a handler is far smaller).
-fn read_head(path: &std::path::Path) -> Option<String> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(1 << 20)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn defines_class(text: &str, name: &str) -> bool {

@@ -17,8 +17,9 @@
 //! paths the zip would hold ([`ProjectFiles::paths`]); the rules below look
 //! fields up in it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
@@ -40,12 +41,32 @@ pub struct ProjectFiles {
     excluded: Vec<(String, &'static str)>,
     /// Why `cortex deploy` would fail on this directory, if it would.
     pub problems: Vec<String>,
+    /// Texts already read by `head_text`: many APIs name one handler file.
+    texts: Arc<Mutex<HashMap<PathBuf, Option<Arc<str>>>>>,
 }
+
+/// How much of a project file the rules read (a handler is far smaller).
+pub const TEXT_BYTES: u64 = 1 << 20;
 
 impl ProjectFiles {
     /// The sorted relative paths `cortex deploy` would zip.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.paths.iter().map(String::as_str)
+    }
+
+    /// Up to [`TEXT_BYTES`] + 1 bytes of `path` (under `project_dir`) as
+    /// text, read once per run however many APIs name the file; `None` when
+    /// it cannot be read.
+    pub fn head_text(&self, project_dir: &Path, path: &str) -> Option<Arc<str>> {
+        let full = project_dir.join(path);
+        let mut texts = self
+            .texts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        texts
+            .entry(full)
+            .or_insert_with_key(|full| read_head(full).map(Arc::from))
+            .clone()
     }
 
     /// `HasFile`: an exact key.
@@ -77,6 +98,16 @@ impl ProjectFiles {
 
 /// Walks `project_dir` as `cortex deploy` does; `config_name` is the file
 /// name of cortex.yaml (left out of the upload).
+/// The first [`TEXT_BYTES`] + 1 bytes of a file, in one sized read.
+fn read_head(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).ok()?;
+    let size = file.metadata().ok()?.len().min(TEXT_BYTES + 1);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).ok()?);
+    file.take(TEXT_BYTES + 1).read_to_end(&mut bytes).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 pub fn collect(project_dir: &Path, config_name: &str) -> ProjectFiles {
     let root = if project_dir.as_os_str().is_empty() {
         Path::new(".")
