@@ -34,7 +34,7 @@ fn main() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-s3");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("root")).expect("bench dir");
-    std::fs::write(dir.join("handler.py"), "class Handler:\n    pass\n").expect("handler");
+    std::fs::write(dir.join("handler.py"), "class Handler:\n    def __init__(self, tensorflow_client, config):\n        self.client = tensorflow_client\n\n    def handle_async(self, payload):\n        return self.client.predict(payload)\n").expect("handler");
     std::fs::write(dir.join("cortex.yaml"), config()).expect("config");
     write_models(&dir.join("root"));
     let (mut child, endpoint) = start_server(&server, &dir.join("root"));
