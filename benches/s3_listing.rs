@@ -10,6 +10,9 @@
 //! each ListObjectsV2, so each API's models live in a bucket of their own
 //! (10 models), keeping the server's share small next to the 20 ms.
 
+#[path = "../tests/support/handler.rs"]
+mod handler;
+
 // shared with the fault tests, which use the rest of it
 #[allow(dead_code)]
 #[path = "../tests/support/proxy.rs"]
@@ -34,7 +37,7 @@ fn main() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-s3");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("root")).expect("bench dir");
-    std::fs::write(dir.join("handler.py"), "class Handler:\n    def __init__(self, tensorflow_client, config):\n        self.client = tensorflow_client\n\n    def handle_async(self, payload):\n        return self.client.predict(payload)\n").expect("handler");
+    std::fs::write(dir.join("handler.py"), handler::HANDLER_PY).expect("handler");
     std::fs::write(dir.join("cortex.yaml"), config()).expect("config");
     write_models(&dir.join("root"));
     let (mut child, endpoint) = start_server(&server, &dir.join("root"));

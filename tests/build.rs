@@ -1,6 +1,9 @@
 //! `build`: deterministic bytes, atomic replacement (a failed or killed
 //! build leaves the previous bundle as it was), and the output guards.
 
+#[path = "support/handler.rs"]
+mod handler;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -171,7 +174,7 @@ fn big_project(dir: &Path, apis: usize, tag: &str) -> PathBuf {
         ));
     }
     std::fs::write(dir.join("cortex.yaml"), text).expect("config");
-    std::fs::write(dir.join("handler.py"), "class Handler:\n    def __init__(self, tensorflow_client, config):\n        self.client = tensorflow_client\n\n    def handle_async(self, payload):\n        return self.client.predict(payload)\n").expect("handler");
+    std::fs::write(dir.join("handler.py"), handler::HANDLER_PY).expect("handler");
     for file in [
         "saved_model.pb",
         "variables/variables.index",

@@ -2,6 +2,9 @@
 //! input failures that golden cases cannot hold (non-UTF-8, huge files,
 //! unreadable paths).
 
+#[path = "support/handler.rs"]
+mod handler;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -24,7 +27,7 @@ fn project(name: &str, config: &[u8]) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("tmp dir");
-    std::fs::write(dir.join("handler.py"), "class Handler:\n    def __init__(self, tensorflow_client, config):\n        self.client = tensorflow_client\n\n    def handle_async(self, payload):\n        return self.client.predict(payload)\n").expect("handler");
+    std::fs::write(dir.join("handler.py"), handler::HANDLER_PY).expect("handler");
     std::fs::write(dir.join("cortex.yaml"), config).expect("config");
     dir
 }

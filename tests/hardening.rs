@@ -5,6 +5,9 @@
 //! Speed is measured in `bench/`, not here: these tests assert the clean
 //! diagnostic and the memory ceiling only.
 
+#[path = "support/handler.rs"]
+mod handler;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -96,7 +99,7 @@ fn a_config_nested_to_the_depth_limit_is_checked() {
         "- ".repeat(lists)
     );
     let dir = scratch("deep-config");
-    std::fs::write(dir.join("handler.py"), "class Handler:\n    def __init__(self, tensorflow_client, config):\n        self.client = tensorflow_client\n\n    def handle_async(self, payload):\n        return self.client.predict(payload)\n").expect("write handler");
+    std::fs::write(dir.join("handler.py"), handler::HANDLER_PY).expect("write handler");
     let file = dir.join("cortex.yaml");
     std::fs::write(&file, &text).expect("write config");
     let out = check_limited(&file);
@@ -235,7 +238,7 @@ fn credentials_never_reach_output_or_bundle() {
 /// A project whose one API names `models` as written.
 fn project(name: &str, models: &str) -> PathBuf {
     let dir = scratch(name);
-    std::fs::write(dir.join("handler.py"), "class Handler:\n    def __init__(self, tensorflow_client, config):\n        self.client = tensorflow_client\n\n    def handle_async(self, payload):\n        return self.client.predict(payload)\n").expect("handler");
+    std::fs::write(dir.join("handler.py"), handler::HANDLER_PY).expect("handler");
     let config = format!(
         "- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n{models}"
     );

@@ -3,6 +3,9 @@
 //! with a fault/latency proxy (tests/support/proxy.rs) in front for the
 //! failure cases. The tests share the server, so they take turns.
 
+#[path = "support/handler.rs"]
+mod handler;
+
 #[path = "support/proxy.rs"]
 mod proxy;
 
@@ -205,7 +208,7 @@ fn project(name: &str, models: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("s3-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("project dir");
-    std::fs::write(dir.join("handler.py"), "class Handler:\n    def __init__(self, tensorflow_client, config):\n        self.client = tensorflow_client\n\n    def handle_async(self, payload):\n        return self.client.predict(payload)\n").expect("handler");
+    std::fs::write(dir.join("handler.py"), handler::HANDLER_PY).expect("handler");
     let config = format!(
         "- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n{models}"
     );
