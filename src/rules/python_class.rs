@@ -168,30 +168,40 @@ pub struct MethodView {
 /// The one top-level `class <name>` of the file, when nothing else at the
 /// top level could rebind the name.
 pub fn find_class(lines: &[Logical], name: &str) -> Option<ClassView> {
-    let top: Vec<(usize, &Logical)> = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.indent == 0)
-        .collect();
+    // a module that rebinds names by string cannot be read statically
+    if lines.iter().any(|l| rebinds_dynamically(&l.code)) {
+        return None;
+    }
     let mut found = None;
-    for (position, (index, line)) in top.iter().enumerate() {
+    for (index, line) in lines.iter().enumerate() {
+        if line.indent != 0 {
+            continue;
+        }
         if let Some(rest) = class_header(&line.code, name) {
-            let decorated = position > 0 && top[position - 1].1.code.starts_with('@');
+            let decorated = index > 0 && lines[index - 1].code.starts_with('@');
             if found.is_some() || decorated {
                 return None;
             }
-            found = Some((*index, line, rest));
-        } else if binds(&line.code, name) {
-            return None;
+            found = Some((index, rest));
         }
     }
-    let (index, header, rest) = found?;
+    let (index, rest) = found?;
+    let header = &lines[index];
+    let body_end = index
+        + 1
+        + lines[index + 1..]
+            .iter()
+            .take_while(|l| l.indent > 0)
+            .count();
+    // any other binding of the name, at any depth outside the class body
+    // (`if ...: Handler = Other`, an import in a `try`)
+    let outside = lines[..index].iter().chain(&lines[body_end..]);
+    if outside.into_iter().any(|l| binds(&l.code, name)) {
+        return None;
+    }
     let (bases, inline_body) = split_header(rest)?;
     let plain = bases.is_empty() || bases == "object";
-    let body: Vec<&Logical> = lines[index + 1..]
-        .iter()
-        .take_while(|l| l.indent > 0)
-        .collect();
+    let body: Vec<&Logical> = lines[index + 1..body_end].iter().collect();
     if !inline_body.is_empty() {
         // `class Handler: pass`: a one-line body has no methods (indented
         // lines after it would be a syntax error: no answer)
@@ -203,6 +213,13 @@ pub fn find_class(lines: &[Logical], name: &str) -> Option<ClassView> {
         });
     }
     Some(read_body(header.line, plain, &body))
+}
+
+/// `globals()`, `setattr`, `exec`, `__dict__`: names bound from strings.
+fn rebinds_dynamically(code: &str) -> bool {
+    ["globals", "setattr", "exec", "__dict__", "vars"]
+        .iter()
+        .any(|word| has_word(code, word))
 }
 
 /// `class <name>` then `(`, `:` or whitespace: the text after the name.
@@ -472,6 +489,9 @@ mod tests {
             "from lib import Handler\nclass Handler:\n    pass\n",
             "class Handler:\n    pass\nfrom lib import *\n",
             "import lib\n",
+            "class Handler:\n    pass\nif fast:\n    Handler = Fast\n",
+            "try:\n    from fast import Handler\nexcept ImportError:\n    pass\nclass Handler:\n    pass\n",
+            "class Handler:\n    pass\nglobals()[\"Handler\"] = make()\n",
         ] {
             assert_eq!(class(source), None, "{source}");
         }
