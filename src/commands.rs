@@ -104,6 +104,13 @@ fn build_needs_cluster(cluster_args: &ClusterArgs) -> Option<Outcome> {
     ))
 }
 
+fn apis_checked(count: usize) -> String {
+    match count {
+        1 => "1 API checked".to_owned(),
+        n => format!("{n} APIs checked"),
+    }
+}
+
 fn usage_error(message: String) -> Outcome {
     Outcome {
         output: Rendered {
@@ -121,14 +128,9 @@ fn bad_bucket_flag(cluster_args: &ClusterArgs) -> Option<Outcome> {
     if cluster::rules::strict_s3(bucket) {
         return None;
     }
-    Some(Outcome {
-        output: Rendered {
-            stdout: Vec::new(),
-            stderr: format!("error: --bucket `{bucket}` is not a bucket name Cortex accepts (lower-case letters, digits and single dashes)\n").into_bytes(),
-        },
-        exit: ExitCode::Usage,
-        checked: None,
-    })
+    Some(usage_error(format!(
+        "error: --bucket `{bucket}` is not a bucket name Cortex accepts (lower-case letters, digits and single dashes)\n"
+    )))
 }
 
 fn check(args: &CheckArgs) -> Outcome {
@@ -138,10 +140,7 @@ fn check(args: &CheckArgs) -> Outcome {
     }
     match check_with_cluster(&args.config, &args.cluster, &args.store) {
         Ok(checked) => {
-            let subject = match checked.apis.len() {
-                1 => "1 API checked".to_owned(),
-                n => format!("{n} APIs checked"),
-            };
+            let subject = apis_checked(checked.apis.len());
             let report = Report {
                 source: Some(&checked.source),
                 cluster: checked.cluster_source.as_ref(),
@@ -164,14 +163,9 @@ fn check(args: &CheckArgs) -> Outcome {
 
 fn build(args: &BuildArgs) -> Outcome {
     if args.store.offline {
-        return Outcome {
-            output: Rendered {
-                stdout: Vec::new(),
-                stderr: b"error: `build` needs the models (their versions go into the bundle); --offline cannot be used\n".to_vec(),
-            },
-            exit: ExitCode::Usage,
-            checked: None,
-        };
+        return usage_error(
+            "error: `build` needs the models (their versions go into the bundle); --offline cannot be used\n".to_owned(),
+        );
     }
     if let Some(usage) = bad_bucket_flag(&args.cluster)
         .or_else(|| bad_account_flag(&args.cluster))
@@ -184,10 +178,7 @@ fn build(args: &BuildArgs) -> Outcome {
         Err(Failure::NotFound(d)) => return failure(*d, &args.output, ExitCode::Usage),
         Err(Failure::Io(d)) => return failure(*d, &args.output, ExitCode::CouldNotFinish),
     };
-    let mut summary = match checked.apis.len() {
-        1 => "1 API checked".to_owned(),
-        n => format!("{n} APIs checked"),
-    };
+    let mut summary = apis_checked(checked.apis.len());
     let denied =
         args.output.deny_warnings && checked.diagnostics.iter().any(Diagnostic::is_warning);
     if !checked.has_errors() && !denied {
@@ -233,30 +224,13 @@ fn publish(args: &PublishArgs) -> Outcome {
             } else {
                 ExitCode::Usage
             };
-            let report = Report {
-                source: None,
-                diagnostics: &diagnostics,
-                summary_subject: String::new(),
-                ..Report::default()
-            };
-            Outcome {
-                output: render(args.output.format, &report, use_color(&args.output)),
-                exit,
-                checked: None,
-            }
+            failures(&diagnostics, &args.output, exit)
         }
     }
 }
 
 fn inspect(args: &InspectArgs) -> Outcome {
-    let usage = |why: String| Outcome {
-        output: Rendered {
-            stdout: Vec::new(),
-            stderr: format!("error: {why}\n").into_bytes(),
-        },
-        exit: ExitCode::Usage,
-        checked: None,
-    };
+    let usage = |why: String| usage_error(format!("error: {why}\n"));
     if args.store.offline {
         return usage("`inspect` reads the model; --offline cannot be used".to_owned());
     }
@@ -359,10 +333,15 @@ fn check_options(store: &StoreArgs) -> CheckOptions {
 }
 
 fn failure(diagnostic: Diagnostic, output: &OutputArgs, exit: ExitCode) -> Outcome {
-    let diagnostics = [diagnostic];
+    failures(&[diagnostic], output, exit)
+}
+
+/// Diagnostics of a run that checked no file (a missing input, a tool or
+/// AWS failure).
+fn failures(diagnostics: &[Diagnostic], output: &OutputArgs, exit: ExitCode) -> Outcome {
     let report = Report {
         source: None,
-        diagnostics: &diagnostics,
+        diagnostics,
         summary_subject: String::new(),
         ..Report::default()
     };
