@@ -473,7 +473,7 @@ fn cast_help(field: &str, node: &Node) -> Option<String> {
         return None;
     }
     match (&node.value, entry.cast) {
-        (Value::Int(_) | Value::Float(_), Cast::None) => Some(format!(
+        (Value::Int(_) | Value::Uint(_) | Value::Float(_), Cast::None) => Some(format!(
             "quote the value: Cortex 0.34 reads `{field}` as a string only and does not convert numbers (only compute.cpu does)"
         )),
         (Value::Float(_), Cast::Int) => Some(format!(
@@ -496,6 +496,18 @@ fn cast_help(field: &str, node: &Node) -> Option<String> {
 pub fn read_as_cortex(item: &Node, api: Option<&str>) -> ItemReport {
     let mut report = ItemReport::default();
     walk(item, &[], &mut |node, path, _| {
+        if let crate::yaml::Value::Uint(u) = node.value {
+            let shown = display_path(path);
+            if let Some(e) = fields::lookup(&shown).filter(|e| takes_no_uint(e)) {
+                report.diagnostics.push(
+                    uint_refused(&shown, node, u, e)
+                        .in_api(api)
+                        .with_path(shown),
+                );
+                report.repairs.push((path.to_vec(), Repair::Remove));
+            }
+            return;
+        }
         let crate::yaml::Value::Float(f) = node.value else {
             return;
         };
@@ -546,6 +558,14 @@ pub fn read_as_cortex(item: &Node, api: Option<&str>) -> ItemReport {
 }
 
 /// Integer fields, and string fields that only cast integers (`CastInt`).
+/// Every numeric field and cast refuses a uint64: `cast.InterfaceToInt32/64`,
+/// `InterfaceToFloat64`, `IsIntType` and `IsNumericType` have no uint case
+/// (`pkg/lib/cast/interface.go:264-283,341-364,774-809`).
+fn takes_no_uint(field: &Field) -> bool {
+    matches!(field.kind, Kind::Int32 | Kind::Int64 | Kind::Float64)
+        || (field.kind == Kind::Str && field.cast != Cast::None)
+}
+
 fn takes_no_float(field: &Field) -> bool {
     field.is_integer() || (field.kind == Kind::Str && field.cast == Cast::Int)
 }
@@ -561,6 +581,20 @@ fn float_refused(field: &str, node: &Node, value: f64, entry: &Field) -> Diagnos
     )
     .at(node.span.clone(), "this is a float")
     .help("Cortex 0.34 does not turn floats into integers: write the number without a decimal point or exponent (1, not 1.0 or 1e3)")
+}
+
+/// An integer beyond int64: go-yaml decodes it into a `uint64`, which
+/// `cast.InterfaceToInt32/64` does not take (`pkg/lib/cast/interface.go`).
+fn uint_refused(field: &str, node: &Node, value: u64, entry: &Field) -> Diagnostic {
+    Diagnostic::error(
+        codes::WRONG_TYPE,
+        format!(
+            "`{field}` must be {}, found {value}, beyond int64: Cortex's YAML reader makes it a uint64, which it refuses",
+            entry.expected()
+        ),
+    )
+    .at(node.span.clone(), "beyond int64")
+    .help("Cortex's YAML reader makes this number a uint64, which Cortex converts to no other number; use a value up to 9223372036854775807")
 }
 
 fn not_json(field: &str, node: &Node, f: f64) -> Diagnostic {
@@ -807,6 +841,7 @@ fn value_help(kind: &ValidationErrorKind, node: &Node) -> Option<String> {
         }
         ValidationErrorKind::Type { kind } if expects(kind, "string") => match node.value {
             crate::yaml::Value::Int(_)
+            | crate::yaml::Value::Uint(_)
             | crate::yaml::Value::Float(_)
             | crate::yaml::Value::Bool(_) => Some(
                 crate::yaml::yaml11_reading(node)
@@ -886,6 +921,7 @@ fn shown_value(node: &Node) -> String {
             }
         }
         Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Null => "null".to_owned(),
@@ -1242,6 +1278,29 @@ mod tests {
         );
         assert_eq!(
             read("", "  update_strategy:\n    max_surge: 1\n"),
+            pairs(&[])
+        );
+    }
+
+    // go-yaml decodes an integer beyond int64 into a uint64; cast.go's
+    // InterfaceToInt64 (interface.go:264-283), InterfaceToFloat64
+    // (:341-364) and IsIntType/IsNumericType (:774-809) have no uint case
+    #[test]
+    fn a_uint64_is_refused_by_every_numeric_field() {
+        assert_eq!(
+            read(
+                "",
+                "  autoscaling:\n    max_replica_concurrency: 9223372036854775808\n    target_replica_concurrency: 18446744073709551615\n  compute:\n    cpu: 9223372036854775808\n"
+            ),
+            pairs(&[
+                ("TFC1003", "9223372036854775808"),
+                ("TFC1003", "18446744073709551615"),
+                ("TFC1003", "9223372036854775808"),
+            ])
+        );
+        // handler.config keeps it: Go's json.Marshal writes a uint64 exactly
+        assert_eq!(
+            read("    config: {big: 18446744073709551615}\n", ""),
             pairs(&[])
         );
     }

@@ -73,6 +73,9 @@ pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
+    /// An integer beyond int64 that fits uint64: go-yaml decodes it into a
+    /// `uint64`, which `encoding/json` writes exactly.
+    Uint(u64),
     Float(f64),
     Str(String),
     Seq(Vec<Node>),
@@ -85,7 +88,7 @@ impl Value {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
-            Value::Int(_) => "an integer",
+            Value::Int(_) | Value::Uint(_) => "an integer",
             Value::Float(_) => "a number",
             Value::Str(_) => "a string",
             Value::Seq(_) => "a list",
@@ -216,6 +219,7 @@ fn scalar_json(value: &Value) -> serde_json::Value {
     match value {
         Value::Bool(b) => J::Bool(*b),
         Value::Int(i) => J::from(*i),
+        Value::Uint(u) => J::from(*u),
         // an integral float (`1.0`) is an integer to JSON Schema; make
         // it one for decoding too
         Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => J::from(*f as i64),
@@ -425,6 +429,7 @@ enum KeyId {
     Null,
     Bool(bool),
     Int(i64),
+    Uint(u64),
     Float(u64),
     Str(String),
 }
@@ -434,6 +439,7 @@ impl KeyId {
         match value {
             Value::Bool(b) => KeyId::Bool(*b),
             Value::Int(i) => KeyId::Int(*i),
+            Value::Uint(u) => KeyId::Uint(*u),
             Value::Float(f) => KeyId::Float(f.to_bits()),
             Value::Str(s) => KeyId::Str(s.clone()),
             Value::Null | Value::Seq(_) | Value::Map(_) => KeyId::Null,
@@ -448,6 +454,7 @@ fn same_key(a: &Value, b: &Value) -> bool {
         (Value::Null, Value::Null) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Uint(x), Value::Uint(y)) => x == y,
         _ => false,
     }
 }
@@ -943,6 +950,7 @@ fn shown_key(value: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => format!("the boolean {b}"),
         Value::Int(i) => format!("the integer {i}"),
+        Value::Uint(u) => format!("the integer {u}"),
         Value::Float(f) => format!("the number {f}"),
         Value::Str(s) => format!("the string \"{s}\""),
         Value::Seq(_) | Value::Map(_) => String::new(),
@@ -955,6 +963,7 @@ fn shown_scalar(value: &Value) -> String {
         Value::Null => String::new(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Str(s) => s.clone(),
         Value::Seq(_) | Value::Map(_) => String::new(),

@@ -104,10 +104,10 @@ fn number(text: &str) -> Option<(Kind, Value)> {
         return Some((Kind::Int, Value::Int(i)));
     }
     if let Some(u) = go_parse_uint(&plain) {
-        // Beyond int64: kept as the nearest float (our tree has no
-        // unsigned variant); every field that takes an integer refuses it
-        // either way, as cast.InterfaceToInt64 refuses a uint64.
-        return Some((Kind::Uint, Value::Float(u as f64)));
+        // beyond int64: a uint64, which every field that takes an integer
+        // refuses (cast.InterfaceToInt64 has no uint64 case) and
+        // handler.config keeps exactly
+        return Some((Kind::Uint, Value::Uint(u)));
     }
     if is_yaml_float(&plain) {
         // ParseFloat fails on overflow (the value stays a string) but not
@@ -465,6 +465,7 @@ pub(super) fn reading(text: &str, value: &Value) -> Option<String> {
                 format!("the integer {i}")
             }
         }
+        Value::Uint(u) if *u.to_string() != *text => format!("the integer {u}"),
         Value::Float(f) if !looks_decimal(text) => format!("the number {}", shown_float(*f)),
         _ => return None,
     };

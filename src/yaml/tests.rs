@@ -41,7 +41,7 @@ fn s(text: &str) -> Value {
 /// Plain scalars as go-yaml v2 resolves them into `interface{}`.
 #[test]
 fn plain_scalars_resolve_as_go_yaml_v2() {
-    use Value::{Bool, Float, Int, Null};
+    use Value::{Bool, Float, Int, Null, Uint};
     let table: &[(&str, Value)] = &[
         // resolve.go:32-48 resolveMapList: YAML 1.1 booleans, nulls, .inf/.nan
         ("y", Bool(true)),
@@ -122,11 +122,11 @@ fn plain_scalars_resolve_as_go_yaml_v2() {
         ("_1", s("_1")),
         ("_", s("_")),
         ("+", s("+")),
-        // resolve.go:159-161: beyond int64, ParseUint gives a uint64 (kept
-        // here as the nearest float); beyond uint64, a hex value is a string
-        ("9223372036854775808", Float(9_223_372_036_854_775_808.0)),
-        ("18446744073709551615", Float(18_446_744_073_709_551_615.0)),
-        ("0xFFFFFFFFFFFFFFFF", Float(18_446_744_073_709_551_615.0)),
+        // resolve.go:159-161: beyond int64, ParseUint gives a uint64;
+        // beyond uint64, a hex value is a string
+        ("9223372036854775808", Uint(9_223_372_036_854_775_808)),
+        ("18446744073709551615", Uint(u64::MAX)),
+        ("0xFFFFFFFFFFFFFFFF", Uint(u64::MAX)),
         ("0x10000000000000000", s("0x10000000000000000")),
         ("-0x8000000000000001", s("-0x8000000000000001")),
         // resolve.go:163-167: then yamlStyleFloat and ParseFloat
