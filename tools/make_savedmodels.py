@@ -191,7 +191,7 @@ def check_loadable(root):
             print("TF 2.3 ops only:", here)
 
 
-def export_v1(path, build, init_op=False):
+def export_v1(path, build, init_op=False, session_config=None):
     """A graph-mode export with reference variables: only ops TensorFlow 2.3 has.
 
     `build()` runs inside the graph and returns the signature map. With
@@ -202,7 +202,7 @@ def export_v1(path, build, init_op=False):
     from tensorflow.python.saved_model.builder_impl import _SavedModelBuilder
 
     shutil.rmtree(path, ignore_errors=True)
-    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph, config=session_config) as session:
         signatures = build()
         session.run(tf.compat.v1.global_variables_initializer())
         extra = {"init_op": tf.group(tf.compat.v1.tables_initializer(), name="init_all")} if init_op else {}
@@ -264,30 +264,21 @@ def export_tf23():
 def export_two_shards(record=False):
     """Variables on two CPU devices: the sharded Saver writes one data file per device."""
     path = os.path.join(OUT, "tf23-two-shards")
-    shutil.rmtree(path, ignore_errors=True)
-    config = tf.compat.v1.ConfigProto(device_count={"CPU": 2})
-    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph, config=config) as session:
+
+    def build():
         x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
         with tf.device("/device:CPU:0"):
             w = ref_variable("w", tf.ones([4, 3]))
         with tf.device("/device:CPU:1"):
             b = ref_variable("b", tf.zeros([3]))
         logits = tf.matmul(x, w) + b
-        signatures = {"serving_default": predict_signature({"x": x}, {"probabilities": tf.nn.softmax(logits)})}
-        session.run(tf.compat.v1.global_variables_initializer())
-        builder = tf.compat.v1.saved_model.Builder(path)
-        builder.add_meta_graph_and_variables(
-            session,
-            [tf.compat.v1.saved_model.tag_constants.SERVING],
-            signature_def_map=signatures,
-            strip_default_attrs=True,
-        )
-        builder.save()
+        return {"serving_default": predict_signature({"x": x}, {"probabilities": tf.nn.softmax(logits)})}
+
+    export_v1(path, build, session_config=tf.compat.v1.ConfigProto(device_count={"CPU": 2}))
     shards = sorted(f for f in os.listdir(os.path.join(path, "variables")) if f.startswith("variables.data-"))
     if shards != ["variables.data-00000-of-00002", "variables.data-00001-of-00002"]:
         sys.exit(f"{path}: expected two shards, got {shards}")
     check_loadable(path)
-    print("exported", path)
     if record:
         record_signatures(path, extended=True)
 
