@@ -1294,7 +1294,12 @@ mod tests {
 
     fn run_with(limit: u64, source: ModelSource) -> Outcome {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let store = Arc::new(DirStore::new(&root).expect("store"));
+        check_in(&root, limit, &[source])
+    }
+
+    /// The models check on a local mirror at `root`.
+    fn check_in(root: &std::path::Path, limit: u64, sources: &[ModelSource]) -> Outcome {
+        let store = Arc::new(DirStore::new(root).expect("store"));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -1303,7 +1308,7 @@ mod tests {
             concurrency: 4,
             max_saved_model_bytes: limit,
         };
-        runtime.block_on(check(store, &[source], options))
+        runtime.block_on(check(store, sources, options))
     }
 
     fn run(limit: u64) -> Outcome {
@@ -1428,15 +1433,6 @@ mod tests {
         let deep: std::path::PathBuf =
             std::iter::repeat_n("x", crate::store::walk::MAX_DEPTH + 2).collect();
         std::fs::create_dir_all(root.join("b/deep/nn").join(deep)).expect("deep");
-        let store = Arc::new(DirStore::new(&root).expect("store"));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let options = ListOptions {
-            concurrency: 4,
-            max_saved_model_bytes: MAX_SAVED_MODEL_BYTES,
-        };
         let sources: Vec<ModelSource> = ["s3://b/ok/nn", "s3://b/loop/nn", "s3://b/deep/nn"]
             .iter()
             .enumerate()
@@ -1446,7 +1442,7 @@ mod tests {
                 ..source(url)
             })
             .collect();
-        let outcome = runtime.block_on(check(store, &sources, options));
+        let outcome = check_in(&root, MAX_SAVED_MODEL_BYTES, &sources);
         assert_eq!(
             outcome
                 .models
