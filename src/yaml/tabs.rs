@@ -409,29 +409,7 @@ impl Scan<'_> {
             if !(self.is_blank(0) || self.is_break(0)) {
                 break;
             }
-            while self.is_blank(0) || self.is_break(0) {
-                if self.is_blank(0) {
-                    if self.at(0) == b'\t' {
-                        if leading_blanks && (self.col as isize) < indent {
-                            return Err(Stop::Refused(TabError {
-                                at: self.pos,
-                                problem: TabProblem::PlainIndent,
-                            }));
-                        }
-                        if leading_blanks {
-                            self.tab_separator();
-                        } else {
-                            pending.push(self.pos);
-                        }
-                    }
-                    self.skip();
-                } else {
-                    // whitespace before a line break is never content
-                    self.separators.append(&mut pending);
-                    leading_blanks = true;
-                    self.skip_line();
-                }
-            }
+            self.between_runs(&mut leading_blanks, &mut pending, Some(indent))?;
             if self.flow == 0 && (self.col as isize) < indent {
                 break;
             }
@@ -477,23 +455,45 @@ impl Scan<'_> {
                     self.skip();
                 }
             }
-            while self.is_blank(0) || self.is_break(0) {
-                if self.is_blank(0) {
-                    if self.at(0) == b'\t' {
-                        if leading_blanks {
-                            self.tab_separator();
-                        } else {
-                            pending.push(self.pos);
-                        }
+            self.between_runs(&mut leading_blanks, &mut pending, None)?;
+        }
+    }
+
+    /// The blanks and line breaks between two runs of a scalar's text,
+    /// folded alike in quoted and plain scalars (`scannerc.go:2512-2559`,
+    /// `:2661-2699`): a tab after a line break separates; one before it is
+    /// pending until a break shows it was not content. For a plain scalar,
+    /// `indent` is its block's: a tab left of it on a new line is refused.
+    fn between_runs(
+        &mut self,
+        leading_blanks: &mut bool,
+        pending: &mut Vec<usize>,
+        indent: Option<isize>,
+    ) -> Step {
+        while self.is_blank(0) || self.is_break(0) {
+            if self.is_blank(0) {
+                if self.at(0) == b'\t' {
+                    if *leading_blanks && indent.is_some_and(|i| (self.col as isize) < i) {
+                        return Err(Stop::Refused(TabError {
+                            at: self.pos,
+                            problem: TabProblem::PlainIndent,
+                        }));
                     }
-                    self.skip();
-                } else {
-                    self.separators.append(&mut pending);
-                    leading_blanks = true;
-                    self.skip_line();
+                    if *leading_blanks {
+                        self.tab_separator();
+                    } else {
+                        pending.push(self.pos);
+                    }
                 }
+                self.skip();
+            } else {
+                // whitespace before a line break is never content
+                self.separators.append(pending);
+                *leading_blanks = true;
+                self.skip_line();
             }
         }
+        Ok(())
     }
 
     /// `scan_block_scalar` (`scannerc.go:2120-2268`).
