@@ -131,7 +131,7 @@ pub fn go_units(units: i128, format: GoFormat) -> String {
 /// `1Gi`, `1000` is `1k`, `0.5` is `500m`). `None` when it does not parse.
 pub fn go_string(text: &str) -> Option<String> {
     let mut quantity = parse(text).ok()?;
-    let (format, kept) = go_scan(text)?;
+    let (format, kept) = go_scan(text, quantity)?;
     // ParseQuantity caps binary quantities at the largest int64
     // (`quantity.go:361-364`)
     let most = Quantity::from_units(i64::MAX.into());
@@ -198,10 +198,10 @@ fn go_canonical(q: Quantity, format: GoFormat) -> String {
     format!("{amount}{suffix}")
 }
 
-/// What `ParseQuantity` (`quantity.go:262-320`) decides from the text alone:
-/// the quantity's format, and whether it keeps the text as its string (it
-/// does when the text is already canonical by its own quick test).
-fn go_scan(text: &str) -> Option<(GoFormat, bool)> {
+/// What `ParseQuantity` (`quantity.go:262-320`) decides from the text (and,
+/// for a binary fraction, its value): the format, and whether it keeps the
+/// text as its string (when already canonical by its own quick test).
+fn go_scan(text: &str, quantity: Quantity) -> Option<(GoFormat, bool)> {
     if text == "0" {
         return Some((GoFormat::DecimalSi, true));
     }
@@ -253,11 +253,9 @@ fn go_scan(text: &str) -> Option<(GoFormat, bool)> {
         }
     };
     // a BinarySI fraction below one unit is DecimalSI (`quantity.go:367-370`)
-    let format = if format == GoFormat::BinarySi && !kept && !denom.is_empty() {
-        match parse(text) {
-            Ok(q) if q.nanos < NANO => GoFormat::DecimalSi,
-            _ => format,
-        }
+    let below_one = !kept && !denom.is_empty() && quantity.nanos < NANO;
+    let format = if format == GoFormat::BinarySi && below_one {
+        GoFormat::DecimalSi
     } else {
         format
     };
