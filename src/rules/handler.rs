@@ -36,10 +36,7 @@ pub fn path_is_python(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
 /// `import *` that could bring one), the API fails at start-up.
 pub fn class_renamed_in_0_34(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let path = &api.config.handler.path;
-    if !path.ends_with(".py") || !api.project.has_file(path) {
-        return Vec::new();
-    }
-    let Some(text) = api.project.head_text(api.project_dir, path) else {
+    let Some(text) = handler_source(api) else {
         return Vec::new();
     };
     let old = ["TensorFlowPredictor", "PythonPredictor"]
@@ -62,6 +59,16 @@ pub fn class_renamed_in_0_34(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     ]
 }
 
+/// The start of handler.path's text, when it is a Python file `cortex
+/// deploy` uploads (a `.pickle` or a missing file is for other rules).
+fn handler_source(api: &ApiCtx<'_>) -> Option<std::sync::Arc<str>> {
+    let path = &api.config.handler.path;
+    if !path.ends_with(".py") || !api.project.has_file(path) {
+        return None;
+    }
+    api.project.head_text(api.project_dir, path)
+}
+
 /// `ASYNC_TENSORFLOW_HANDLER_VALIDATION`
 /// (`pkg/cortex/serve/cortex_internal/lib/api/async_api.py:53-66`): each
 /// method with its required and optional positional arguments.
@@ -81,10 +88,7 @@ const TENSORFLOW_INTERFACE: [(&str, &[&str], &[&str]); 2] = [
 /// the class is certain (see `python_class`).
 pub fn class_interface(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let path = &api.config.handler.path;
-    if !path.ends_with(".py") || !api.project.has_file(path) {
-        return Vec::new();
-    }
-    let Some(text) = api.project.head_text(api.project_dir, path) else {
+    let Some(text) = handler_source(api) else {
         return Vec::new();
     };
     // a file this large is no handler to read here: left to the worker
