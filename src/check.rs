@@ -183,7 +183,7 @@ fn api_items<'a>(
 ) -> Option<&'a [Node]> {
     if diagnostics
         .iter()
-        .any(|d| d.is_error() && d.code != codes::DUPLICATE_KEY)
+        .any(|d| d.is_error() && !yaml::read_anyway(d))
     {
         return None;
     }

@@ -870,16 +870,19 @@ fn expected_types(kind: &TypeKind) -> String {
 
 /// "a mapping or a string" from JSON Schema type names, leaving out `null`.
 fn expected_names(types: &[String]) -> String {
-    let names: Vec<String> = types
-        .iter()
-        .filter(|t| *t != "null")
-        .map(|t| match t.as_str() {
+    let mut names: Vec<String> = Vec::new();
+    // the alternatives of several schema branches can repeat a type
+    for t in types.iter().filter(|t| *t != "null") {
+        let name = match t.as_str() {
             "object" => "a mapping".to_owned(),
             "array" => "a list".to_owned(),
             "integer" => "an integer".to_owned(),
             other => format!("a {other}"),
-        })
-        .collect();
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     if names.is_empty() {
         "null".to_owned()
     } else {

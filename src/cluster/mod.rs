@@ -186,7 +186,7 @@ pub fn check_source(source: SourceFile) -> LoadedCluster {
     let mut diagnostics = parsed.diagnostics;
     let fatal = diagnostics
         .iter()
-        .any(|d| d.is_error() && d.code != codes::DUPLICATE_KEY);
+        .any(|d| d.is_error() && !yaml::read_anyway(d));
     let mut config = None;
     if !fatal {
         match parsed

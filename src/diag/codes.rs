@@ -183,6 +183,16 @@ text out of a terminal or a word processor and are invisible in most
 editors. Delete them; a string that needs one can write it as an escape in
 double quotes (\"\\x07\").";
 
+    IGNORED_AFTER_ROOT = "TFC0019", "content Cortex never reads",
+"The document's top level is indented (the list of APIs starts right of
+column 1), and a later line starts left of it. Cortex's YAML reader (go-yaml
+v2) ends the list, and with it the document, at that line, and reads no
+further: whatever follows, another API included, is silently left out of the
+deploy, and a line there that is not even valid YAML goes unnoticed.
+Cortex accepts such a file; cortex-tfc refuses it on purpose, because the
+alternative is losing what was written without a word. Indent the line like
+the rest of the document, or remove it.";
+
     UNKNOWN_FIELD = "TFC1001", "unknown field",
 "The field is not part of the Cortex 0.34 configuration at this level.
 Cortex rejects unknown fields (except inside handler.config, which is free

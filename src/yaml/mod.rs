@@ -13,9 +13,9 @@
 //! first document, ignores tags it does not know, decodes `!!binary`, and
 //! applies `<<` merge keys where they appear (`decode.go` `merge`).
 
+mod goscan;
 mod reader;
 mod resolve;
-mod tabs;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +27,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 use crate::diag::{Diagnostic, codes};
 use crate::source::{Encoding, Span};
 
+use goscan::{DocumentEnd, Wanted};
 use resolve::{CORE_PREFIX, Tagged, resolve_tagged};
 pub use resolve::{resolve_plain, yaml11_reading};
 
@@ -264,53 +265,44 @@ pub fn parse_observed(
             diagnostics: vec![diagnostic],
         };
     }
-    // Tabs go-yaml skips as separation whitespace are given to saphyr as
-    // spaces (same length: no span moves, no value changes).
-    let tabs = tabs::scan(text);
-    let scanned: Cow<str> = if tabs.separators.is_empty() {
-        Cow::Borrowed(text)
-    } else {
-        let mut bytes = text.as_bytes().to_vec();
-        for &at in &tabs.separators {
-            if let Some(b @ b'\t') = bytes.get_mut(at) {
-                *b = b' ';
+    let mut walk = goscan::scan(text, Wanted { pads: false });
+    let mut read = read_document(text, &walk, limits, observe);
+    if read.syntax_refused {
+        // What saphyr refuses and go-yaml may read: lines in brackets or
+        // quotes at any indentation (read again with them indented as
+        // saphyr wants; values unchanged), and whatever follows a line left
+        // of an indented root block, which go-yaml never reads.
+        let full = goscan::scan(text, Wanted { pads: true });
+        if !full.pads.is_empty() || full.end.is_some() {
+            let end = full.end.map_or(text.len(), |(at, _)| at);
+            read = read_document(text.get(..end).unwrap_or(text), &full, limits, observe);
+            if let Some((at, why)) = full.end {
+                read.reading_stops.get_or_insert(at);
+                read.diagnostics.push(match why {
+                    DocumentEnd::LeftOfRoot => ignored_after_root(text, at, full.root_start),
+                    DocumentEnd::Directive => later_documents(at..line_end(text, at)),
+                });
             }
+            walk = full;
         }
-        String::from_utf8(bytes).map_or(Cow::Borrowed(text), Cow::Owned)
-    };
-    let offsets = CharOffsets::new(text);
-    let mut builder = Builder::new(text, limits, &offsets, observe);
-    // The parser is third-party code fed with untrusted bytes: if it ever
-    // panics, report an internal error instead of crashing.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        builder.run(Parser::new_from_str(&scanned))
-    }));
-    let mut diagnostics = std::mem::take(&mut builder.diagnostics);
-    let mut root = match outcome {
-        Ok(Ok(root)) => root,
-        Ok(Err(fatal)) => {
-            diagnostics.push(*fatal);
-            None
-        }
-        Err(_) => {
-            diagnostics.push(Diagnostic::error(
-                codes::INTERNAL,
-                "the YAML parser failed on this input",
-            ));
-            None
-        }
-    };
+    }
+    let Read {
+        mut root,
+        mut diagnostics,
+        reading_stops,
+        ..
+    } = read;
     // What go-yaml refuses before saphyr would: control characters in
     // what its reader decodes, and tabs. It stops at the first; what the
     // parser found before that point stands, what it found after may be
     // a consequence.
-    let read_end = match builder.reading_stops {
+    let read_end = match reading_stops {
         // the scanner needs `---` or `...` and one character more
         Some(at) => reader::read_end(text, encoding, at + 3),
         None => text.len(),
     };
     let mut refused = reader::control_characters(text, read_end);
-    if let Some(tab) = tabs.error
+    if let Some(tab) = walk.error
         && refused
             .first()
             .and_then(primary_start)
@@ -326,13 +318,131 @@ pub fn parse_observed(
     Parsed { root, diagnostics }
 }
 
+/// What one reading of the text by saphyr gave.
+struct Read {
+    root: Option<Node>,
+    diagnostics: Vec<Diagnostic>,
+    reading_stops: Option<usize>,
+    /// saphyr stopped on a syntax error.
+    syntax_refused: bool,
+}
+
+/// Reads `text` with saphyr, given the tabs go-yaml skips as spaces (same
+/// length: no span moves, no value changes) and the walk's pads inserted.
+fn read_document(
+    text: &str,
+    walk: &goscan::Walk,
+    limits: Limits,
+    observe: &mut dyn FnMut(&str),
+) -> Read {
+    let scanned = saphyr_input(text, walk);
+    let offsets = CharOffsets::new(text, &walk.pads);
+    let mut builder = Builder::new(text, limits, &offsets, observe);
+    // The parser is third-party code fed with untrusted bytes: if it ever
+    // panics, report an internal error instead of crashing.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        builder.run(Parser::new_from_str(&scanned))
+    }));
+    let mut diagnostics = std::mem::take(&mut builder.diagnostics);
+    let root = match outcome {
+        Ok(Ok(root)) => root,
+        Ok(Err(fatal)) => {
+            diagnostics.push(*fatal);
+            None
+        }
+        Err(_) => {
+            diagnostics.push(Diagnostic::error(
+                codes::INTERNAL,
+                "the YAML parser failed on this input",
+            ));
+            None
+        }
+    };
+    Read {
+        root,
+        diagnostics,
+        reading_stops: builder.reading_stops,
+        syntax_refused: builder.syntax_refused,
+    }
+}
+
+/// The text saphyr is given: tabs go-yaml skips turned into spaces, and
+/// the pads inserted.
+fn saphyr_input<'t>(text: &'t str, walk: &goscan::Walk) -> Cow<'t, str> {
+    if walk.separators.is_empty() && walk.pads.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for &at in &walk.separators {
+        if let Some(b @ b'\t') = bytes.get_mut(at) {
+            *b = b' ';
+        }
+    }
+    let mut input = Vec::with_capacity(bytes.len() + walk.pads.len());
+    let mut from = 0;
+    for pad in &walk.pads {
+        let at = pad.at.clamp(from, bytes.len());
+        input.extend_from_slice(bytes.get(from..at).unwrap_or_default());
+        input.resize(input.len() + pad.width, b' ');
+        from = at;
+    }
+    input.extend_from_slice(bytes.get(from..).unwrap_or_default());
+    String::from_utf8(input).map_or(Cow::Borrowed(text), Cow::Owned)
+}
+
+/// The deliberate errors on a document Cortex reads (a key written twice,
+/// lines it never reads): what it reads is still checked.
+pub fn read_anyway(d: &Diagnostic) -> bool {
+    d.code == codes::DUPLICATE_KEY || d.code == codes::IGNORED_AFTER_ROOT
+}
+
+/// A line left of an indented root block ends go-yaml's document there
+/// (`parserc.go`: the block's end, then an implicit document end; `yaml.go`
+/// `unmarshal` parses one document): Cortex deploys what came before and
+/// never reads the rest. An error, as for duplicate keys: the alternative
+/// is losing what was written without a word.
+fn ignored_after_root(text: &str, at: usize, root: Option<usize>) -> Diagnostic {
+    let line_start = |i: usize| {
+        text.get(..i)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |n| n + 1)
+    };
+    let column = |i: usize| text.get(line_start(i)..i).map_or(0, |t| t.chars().count());
+    let end = line_end(text, at);
+    let mut d = Diagnostic::error(
+        codes::IGNORED_AFTER_ROOT,
+        "Cortex's YAML reader stops here: this line starts left of the document's first line, so it and everything after it are never read",
+    )
+    .at(at..end, "Cortex stops reading here");
+    let mut help = "indent this line like the rest of the document, or remove it: Cortex 0.34 would deploy only what comes before it".to_owned();
+    if let Some(root) = root.filter(|&r| r < at) {
+        let col = column(root);
+        d = d.also(
+            root..root + 1,
+            format!("the document starts here, at column {}", col + 1),
+        );
+        help = format!(
+            "indent this line like the rest of the document (from column {}), or remove it: Cortex 0.34 would deploy only what comes before it",
+            col + 1
+        );
+    }
+    d.help(help)
+}
+
+/// The end of the line holding byte `at` (before its line break).
+fn line_end(text: &str, at: usize) -> usize {
+    text.get(at..)
+        .and_then(|t| t.find(['\n', '\r']))
+        .map_or(text.len(), |n| at + n)
+}
+
 fn primary_start(d: &Diagnostic) -> Option<usize> {
     d.primary.as_ref().map(|label| label.span.start)
 }
 
 /// The diagnostic for a tab go-yaml refuses.
-fn tab_error(text: &str, tab: tabs::TabError) -> Diagnostic {
-    use tabs::TabProblem;
+fn tab_error(text: &str, tab: goscan::TabError) -> Diagnostic {
+    use goscan::TabProblem;
     let (message, help) = match tab.problem {
         TabProblem::LineStart => (
             "tab character used for indentation".to_owned(),
@@ -357,19 +467,30 @@ fn tab_error(text: &str, tab: tabs::TabError) -> Diagnostic {
         .help(help)
 }
 
-/// Maps the parser's character indexes to byte offsets.
+/// Maps the parser's character indexes to byte offsets in the text.
 struct CharOffsets {
-    /// Byte offset of each character; empty when the text is ASCII.
+    /// Byte offset of each character the parser reads; empty when that is
+    /// the text itself and ASCII.
     bytes: Vec<usize>,
     len: usize,
 }
 
 impl CharOffsets {
-    fn new(text: &str) -> Self {
-        let bytes = if text.is_ascii() {
+    /// `pads`: spaces the parser reads that the text does not hold; each
+    /// maps to the character it was inserted before.
+    fn new(text: &str, pads: &[goscan::Pad]) -> Self {
+        let bytes = if text.is_ascii() && pads.is_empty() {
             Vec::new()
         } else {
-            text.char_indices().map(|(i, _)| i).collect()
+            let mut pads = pads.iter().peekable();
+            let mut bytes = Vec::with_capacity(text.len());
+            for (i, _) in text.char_indices() {
+                while let Some(pad) = pads.next_if(|p| p.at <= i) {
+                    bytes.resize(bytes.len() + pad.width, i);
+                }
+                bytes.push(i);
+            }
+            bytes
         };
         Self {
             bytes,
@@ -522,6 +643,8 @@ struct Builder<'a> {
     documents: usize,
     /// Where Cortex's reader stops: a second `---`, or a `...`.
     reading_stops: Option<usize>,
+    /// saphyr stopped on a syntax error.
+    syntax_refused: bool,
     root: Option<Node>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -545,6 +668,7 @@ impl<'a> Builder<'a> {
             nodes: 0,
             documents: 0,
             reading_stops: None,
+            syntax_refused: false,
             root: None,
             diagnostics: Vec::new(),
         }
@@ -555,7 +679,10 @@ impl<'a> Builder<'a> {
         events: impl Iterator<Item = Result<(Event<'i>, saphyr_parser::Span), ScanError>>,
     ) -> Result<Option<Node>, Fatal> {
         for event in events {
-            let (event, span) = event.map_err(|e| self.scan_error(&e))?;
+            let (event, span) = event.map_err(|e| {
+                self.syntax_refused = true;
+                self.scan_error(&e)
+            })?;
             let span = self.offsets.span(span);
             match event {
                 Event::DocumentStart(_) => {

@@ -856,3 +856,73 @@ fn invalid_utf16_points_at_the_broken_character() {
         assert_eq!((position.line, position.column), (line, column));
     }
 }
+
+/// scannerc.go:944-946, 978-982 (no indentation in flow context) and
+/// 2324-2345 (a quoted scalar checks only for `---`/`...` at column 0):
+/// go-yaml reads lines inside brackets and quotes at any indentation,
+/// which saphyr (YAML 1.2) refuses; they are read with the same values,
+/// and spans still point into the text as written.
+#[test]
+fn continuation_lines_in_brackets_and_quotes_are_read_at_any_indentation() {
+    let text = "a:\n  b: [x,\n  z]\n  c: {k: 1,\nm: [2,\n 3]}\n  d: \"one\n  two\"\n  e: 'p\nq'\n";
+    let root = parse_ok(text);
+    let a = root.get("a").expect("a");
+    let json = |key: &str| a.get(key).map(Node::to_json);
+    assert_eq!(json("b"), Some(serde_json::json!(["x", "z"])));
+    assert_eq!(json("c"), Some(serde_json::json!({"k": 1, "m": [2, 3]})));
+    assert_eq!(a.get("d").map(|n| n.value.clone()), Some(s("one two")));
+    assert_eq!(a.get("e").map(|n| n.value.clone()), Some(s("p q")));
+    let z = text.find("z]").expect("z");
+    let b = a.get("b").expect("b");
+    let Value::Seq(items) = &b.value else {
+        panic!("b is a list")
+    };
+    assert_eq!(items[1].span, z..z + 1);
+    let m = text.find("m:").expect("m");
+    let c = a.get("c").expect("c");
+    let Value::Map(entries) = &c.value else {
+        panic!("c is a mapping")
+    };
+    assert_eq!(entries[1].key_span.start, m);
+    // a `---` at column 0 ends go-yaml's document even inside brackets
+    assert_eq!(first_code("a: [x,\n---\n]\n", Limits::default()), "TFC0004");
+}
+
+/// A token left of an indented root block ends the block
+/// (scannerc.go:978-1000, parserc.go:579-620) and the document
+/// (parserc.go:305-330); Unmarshal reads one document (yaml.go:137-150):
+/// Cortex never reads the rest. Refused on purpose (TFC0019), with what
+/// Cortex reads still given.
+#[test]
+fn a_line_left_of_an_indented_root_ends_what_cortex_reads() {
+    let text = "  - name: a\n    kind: AsyncAPI\n- name: b\n\tbroken: [\n";
+    let parsed = parse(text, Limits::default());
+    let at = text.find("- name: b").expect("b");
+    assert_eq!(starts(&parsed, "TFC0019"), vec![at]);
+    // the tab and the bracket after it are never read by go-yaml
+    assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
+    let root = parsed.root.expect("what Cortex reads");
+    let Value::Seq(items) = &root.value else {
+        panic!("a list")
+    };
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].get("name").map(|n| n.value.clone()), Some(s("a")));
+    // a root at column 0 has nothing left of it
+    assert_eq!(first_code("- a\n- b\n", Limits::default()), "none");
+}
+
+/// A `%` directive after the document's content ends it (scannerc.go:1061-1075
+/// unrolls every indentation; the parser ends the document implicitly,
+/// parserc.go:305-330): what follows is a later document, a warning.
+#[test]
+fn a_directive_after_the_content_ends_the_document() {
+    let text = "- name: a\n%TAG ! tag:x\n---\n- name: b\n";
+    let parsed = parse(text, Limits::default());
+    assert_eq!(starts(&parsed, "TFC0006"), vec![text.find('%').expect("%")]);
+    assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
+    let root = parsed.root.expect("the first document");
+    let Value::Seq(items) = &root.value else {
+        panic!("a list")
+    };
+    assert_eq!(items.len(), 1);
+}

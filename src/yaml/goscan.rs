@@ -1,4 +1,5 @@
-//! Tabs as Cortex's YAML reader scans them.
+//! The text walked as Cortex's YAML reader scans it, for what saphyr reads
+//! differently: tabs, and the indentation of continuation lines.
 //!
 //! go-yaml v2 (libyaml's scanner) and `saphyr-parser` (YAML 1.2) disagree on
 //! tabs both ways: go-yaml skips a tab after a key's `:` (`cpu:<TAB>1`),
@@ -11,6 +12,15 @@
 //! finds the first tab go-yaml refuses, and the tabs go-yaml skips as
 //! separation whitespace, which saphyr is then given as spaces (one byte
 //! for one byte: spans do not move, and no scalar's value changes).
+//!
+//! go-yaml never looks at the indentation of a line inside brackets or
+//! inside a quoted string (`scannerc.go:1474`: no unroll in flow context;
+//! `scannerc.go:2322-2578`: a quoted scalar checks only for `---`/`...`),
+//! where saphyr, following YAML 1.2, refuses a line indented no deeper than
+//! the block around it (`labels: [a, b,` then `c]` under `labels`). The walk
+//! notes how many spaces each such line lacks ([`Pad`]); they are inserted
+//! only when saphyr refuses the text as written, and spans are mapped back
+//! (a line's leading spaces are no part of any value there: they fold).
 //!
 //! The walk is a checker, not a parser: on anything go-yaml would refuse
 //! for another reason (or that it does not need to follow), it stops and
@@ -42,20 +52,55 @@ pub(super) struct TabError {
     pub problem: TabProblem,
 }
 
+/// Spaces a continuation line needs for saphyr to read it as go-yaml does:
+/// `width` of them inserted at byte `at` (the line's first character that
+/// is not a space).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Pad {
+    pub at: usize,
+    pub width: usize,
+}
+
+/// Why go-yaml's first document ends before the end of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DocumentEnd {
+    /// A token left of an indented root block (`  - name: a`, then
+    /// `- name: b`): the block ends, and with it the document.
+    LeftOfRoot,
+    /// A `%` directive, which only a new document may start with.
+    Directive,
+}
+
 /// What the walk found.
 #[derive(Debug, Default)]
-pub(super) struct Tabs {
+pub(super) struct Walk {
     /// The first tab go-yaml refuses (it stops there).
     pub error: Option<TabError>,
     /// Byte offsets of tabs go-yaml skips as separation whitespace.
     pub separators: Vec<usize>,
+    /// Lines inside brackets or quotes indented less than saphyr accepts,
+    /// in text order (only when asked for).
+    pub pads: Vec<Pad>,
+    /// Where go-yaml's document ends without a `---` or `...`: the byte
+    /// offset of the token that ends it, and why. go-yaml reads nothing
+    /// from there on.
+    pub end: Option<(usize, DocumentEnd)>,
+    /// The document's first token (where its root starts).
+    pub root_start: Option<usize>,
+}
+
+/// What the walk is asked for: the tabs always (and only they, when
+/// `pads` is false: a text without tabs is then not walked at all).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Wanted {
+    pub pads: bool,
 }
 
 /// Walks `text` as go-yaml's scanner does, up to the end of the first
 /// document (where Cortex stops reading).
-pub(super) fn scan(text: &str) -> Tabs {
-    if !text.contains('\t') {
-        return Tabs::default();
+pub(super) fn scan(text: &str, wanted: Wanted) -> Walk {
+    if !wanted.pads && !text.contains('\t') {
+        return Walk::default();
     }
     let mut scan = Scan {
         b: text.as_bytes(),
@@ -70,14 +115,20 @@ pub(super) fn scan(text: &str) -> Tabs {
         last: None,
         doc_started: false,
         separators: Vec::new(),
+        pads: Vec::new(),
+        end: None,
+        root_start: None,
     };
     let error = match scan.run() {
         Err(Stop::Refused(e)) => Some(e),
         Ok(()) | Err(Stop::Unsure) => None,
     };
-    Tabs {
+    Walk {
         error,
         separators: scan.separators,
+        pads: scan.pads,
+        end: scan.end,
+        root_start: scan.root_start,
     }
 }
 
@@ -113,6 +164,9 @@ struct Scan<'a> {
     last: Option<Indicator>,
     doc_started: bool,
     separators: Vec<usize>,
+    pads: Vec<Pad>,
+    end: Option<(usize, DocumentEnd)>,
+    root_start: Option<usize>,
 }
 
 impl Scan<'_> {
@@ -211,11 +265,22 @@ impl Scan<'_> {
             if self.key.is_some_and(|(_, line)| line != self.line) {
                 self.key = None;
             }
+            let in_root = self.indent >= 0;
             self.unroll(self.col as isize);
             if self.at_end() {
                 return Ok(());
             }
+            if in_root && self.indent < 0 && !self.doc_indicator() {
+                // left of the root block: go-yaml's parser ends the document
+                // at this token and Unmarshal never asks for more
+                self.end = Some((self.pos, DocumentEnd::LeftOfRoot));
+                return Ok(());
+            }
             let c = self.at(0);
+            if self.col == 0 && c == b'%' && self.doc_started {
+                self.end = Some((self.pos, DocumentEnd::Directive));
+                return Ok(());
+            }
             if self.col == 0 && c == b'%' {
                 // a directive: nothing in it decides a tab
                 while !self.is_break(0) && !self.at_end() {
@@ -237,6 +302,7 @@ impl Scan<'_> {
                 continue;
             }
             self.doc_started = true;
+            self.root_start.get_or_insert(self.pos);
             match c {
                 b'[' | b'{' => {
                     self.save_key();
@@ -349,6 +415,7 @@ impl Scan<'_> {
     /// `scan_to_next_token`: spaces always, tabs where no simple key may
     /// start or in flow context (`scannerc.go:1474`), comments, breaks.
     fn skip_to_next_token(&mut self) {
+        let mut new_line = false;
         loop {
             if self.col == 0 && self.b.get(self.pos..self.pos + 3) == Some(b"\xEF\xBB\xBF") {
                 self.skip();
@@ -369,12 +436,37 @@ impl Scan<'_> {
                 }
             }
             if !self.is_break(0) {
+                if new_line && self.flow > 0 {
+                    self.pad_continuation();
+                }
                 return;
             }
             self.skip_line();
+            new_line = true;
             if self.flow == 0 {
                 self.key_allowed = true;
             }
+        }
+    }
+
+    /// At the first character of a line inside brackets or a quoted
+    /// string: go-yaml reads it at any indentation; saphyr wants it right of
+    /// the block around (a plain scalar in brackets: deeper than its
+    /// `indent`; any other token and a quoted line: at least its `indent`,
+    /// which is one deeper after a mapping's `:`), so one column right of
+    /// go-yaml's block indentation satisfies both. A `---` or `...` at
+    /// column 0 ends the document for go-yaml: it is left where it is.
+    fn pad_continuation(&mut self) {
+        if self.at_end() || self.is_break(0) || self.doc_indicator() {
+            return;
+        }
+        let wanted = self.indent + 1;
+        let col = self.col as isize;
+        if col < wanted {
+            self.pads.push(Pad {
+                at: self.pos,
+                width: (wanted - col).unsigned_abs(),
+            });
         }
     }
 
@@ -492,6 +584,10 @@ impl Scan<'_> {
                 *leading_blanks = true;
                 self.skip_line();
             }
+        }
+        // a new line of a quoted string, or of a plain one in brackets
+        if *leading_blanks && (indent.is_none() || self.flow > 0) {
+            self.pad_continuation();
         }
         Ok(())
     }
