@@ -547,10 +547,24 @@ pub fn read_as_cortex(item: &Node, api: Option<&str>) -> ItemReport {
     }
     if let Some(config) = item.get("handler").and_then(|h| h.get("config")) {
         let base = [Seg::Key("handler".into()), Seg::Key("config".into())];
-        walk(config, &base, &mut |_, path, entry| {
-            if let Some(entry) = entry.filter(|e| !e.key_is_string()) {
-                let d = non_string_key("handler.config", path, entry).in_api(api);
-                report.diagnostics.push(d.with_path(display_path(path)));
+        walk(config, &base, &mut |node, path, entry| {
+            // configreader converts the mappings that are values of
+            // mappings (StringKeysOnly); one inside a list stays a Go
+            // map[interface{}]interface{}, which fails the deploy either way
+            match path.iter().position(|s| matches!(s, Seg::Index(_))) {
+                Some(first) => {
+                    let outermost = !path[first..].iter().any(|s| matches!(s, Seg::Key(_)));
+                    if outermost && matches!(node.value, crate::yaml::Value::Map(_)) {
+                        let d = mapping_in_list(path, node).in_api(api);
+                        report.diagnostics.push(d.with_path(display_path(path)));
+                    }
+                }
+                None => {
+                    if let Some(entry) = entry.filter(|e| !e.key_is_string()) {
+                        let d = non_string_key("handler.config", path, entry).in_api(api);
+                        report.diagnostics.push(d.with_path(display_path(path)));
+                    }
+                }
             }
         });
     }
@@ -634,6 +648,23 @@ fn non_string_key(field: &str, path: &[Seg], entry: &crate::yaml::Entry) -> Diag
     )
     .at(entry.key_span.clone(), "not a string key")
     .help(format!("quote the key: \"{shown}\":"))
+}
+
+/// A mapping inside a list in `handler.config`: configreader's
+/// StringKeysOnly converts only mappings that are values of mappings
+/// (`pkg/lib/configreader/interface_map.go:127-149`), so this one stays a
+/// `map[interface{}]interface{}`: with a key that is not a string,
+/// `cast.JSONMarshallable` refuses the API (`validations.go:737`); with
+/// string keys, the operator's `json.Marshal` of the API fails when it
+/// stores it (`asyncapi/api.go:476-484`, `lib/aws/s3.go:370-373`).
+fn mapping_in_list(path: &[Seg], node: &Node) -> Diagnostic {
+    let shown = display_path(path);
+    Diagnostic::error(
+        codes::MAPPING_IN_LIST,
+        format!("`{shown}` is a mapping inside a list: Cortex 0.34 cannot store handler.config with one, and the deploy fails"),
+    )
+    .at(node.span.clone(), "a mapping inside a list")
+    .help("Cortex's config reader converts mappings only where they are values of mappings: key the items by name instead of listing them (`models: {a: {size: 1}}`), or make the list's items scalars")
 }
 
 /// What [`walk`] shows each node to: the node, its path, and the mapping
@@ -1341,7 +1372,25 @@ mod tests {
                 "    config:\n      \"1\": ok\n      2: no\n      nested:\n        - {true: no}\n",
                 ""
             ),
-            pairs(&[("TFC1012", "2"), ("TFC1012", "true")])
+            pairs(&[("TFC1012", "2"), ("TFC1015", "{true: no}")])
+        );
+    }
+
+    /// interface_map.go:127-149 converts only mappings that are values of
+    /// mappings; found by running Cortex's validation and its json.Marshal
+    /// of the API: `config: {a: [{b: 1}]}` fails the deploy.
+    #[test]
+    fn a_mapping_inside_a_list_in_config_fails_the_deploy() {
+        assert_eq!(
+            read(
+                "    config:\n      a: [{b: 1}, x, [{}], {c: {d: [1]}}]\n      e: {f: [1, [2]]}\n",
+                ""
+            ),
+            pairs(&[
+                ("TFC1015", "{b: 1}"),
+                ("TFC1015", "{}"),
+                ("TFC1015", "{c: {d: [1]}}")
+            ])
         );
     }
 

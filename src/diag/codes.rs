@@ -266,6 +266,15 @@ handler class in handler.path is now 'Handler' (was 'TensorFlowPredictor' or
 'PythonPredictor'), and Cortex's images are '*-handler' (was '*-predictor').
 Rename the key; the other fields inside keep their names.";
 
+    MAPPING_IN_LIST = "TFC1015", "mapping inside a list in handler.config",
+"Cortex's config reader turns the mappings of handler.config into string-keyed
+maps only where they are values of other mappings
+(pkg/lib/configreader/interface_map.go, StringKeysOnly). A mapping that is an
+item of a list (or inside one) stays a Go map[interface{}]interface{}, and the
+operator cannot encode it as JSON when it stores the API: the deploy fails
+(with a key that is not a string, the validation already refuses it). Key the
+items by name instead of listing them, or make the list's items scalars.";
+
     UNSUPPORTED_KIND = "TFC2001", "API kind not supported by cortex-tfc",
 "cortex-tfc compiles Cortex 0.34 AsyncAPIs that use the TensorFlow handler.
 RealtimeAPI, BatchAPI, TaskAPI and TrafficSplitter are valid Cortex kinds but
@@ -475,6 +484,12 @@ that inherits only from object and does not define a method gets object's
 the API never serves. cortex-tfc reads the class only where it is sure what
 Python will see (no decorators, no rebinding of Handler, no base class
 that could supply the method); anything else is left to the worker.";
+
+    TOO_MANY_INFS = "TFC2045", "more than one Inferentia chip per replica",
+"Cortex 0.34 refuses compute.inf greater than 1 (validateCompute: \"currently
+only 1 Inf can be used per API replica\", because of an AWS Neuron bug,
+aws-neuron-sdk issue 110). Request one chip and scale out with
+autoscaling.max_replicas instead.";
 
     MODELS_NOT_CHECKED = "TFC3000", "model files were not checked",
 "With --offline, cortex-tfc checks cortex.yaml but not the models it names:

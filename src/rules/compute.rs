@@ -101,17 +101,36 @@ pub fn one_accelerator(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     }
 }
 
+/// `validateCompute` (`pkg/types/spec/validations.go:1318-1320`): one
+/// Inferentia chip per replica at most.
+pub fn one_inferentia_chip(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
+    match api.config.compute.as_ref().and_then(|c| c.inf) {
+        Some(inf) if inf > 1 => vec![
+            api.error(
+                codes::TOO_MANY_INFS,
+                "compute.inf",
+                format!("cannot request {inf} Inferentia chips: Cortex 0.34 uses at most 1 per API replica"),
+                "more than 1 chip",
+            )
+            .help("set compute.inf: 1 and scale with autoscaling.max_replicas; Cortex 0.34 refuses more chips per replica (an AWS Neuron bug, aws-neuron-sdk#110)"),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 pub fn neuron_cores_split(api: &ApiCtx<'_>) -> Vec<Diagnostic> {
     let inf = api.config.compute.as_ref().and_then(|c| c.inf).unwrap_or(0);
     let processes = api.config.handler.processes_per_replica.unwrap_or(1);
-    if inf <= 0 || processes <= 0 || (inf * 4) % processes == 0 {
+    // i128: compute.inf is any int64 here (more than 1 is its own error)
+    let cores = i128::from(inf) * 4;
+    if inf <= 0 || processes <= 0 || cores % i128::from(processes) == 0 {
         return Vec::new();
     }
     vec![
         api.error(
             codes::INF_PROCESSES,
             "handler.processes_per_replica",
-            format!("{} NeuronCores (compute.inf {inf} × 4) cannot be split evenly across {processes} processes", inf * 4),
+            format!("{cores} NeuronCores (compute.inf {inf} × 4) cannot be split evenly across {processes} processes"),
             "does not divide the NeuronCores",
         )
         .also(api.value_span("compute.inf"), "4 NeuronCores per chip")
@@ -162,6 +181,31 @@ mod tests {
         );
         let text = api_yaml("", "  compute:\n    gpu: 0\n    inf: 1\n");
         assert!(run_rule(&text, one_accelerator).is_empty());
+    }
+
+    #[test]
+    fn at_most_one_inferentia_chip() {
+        let text = api_yaml("", "  compute:\n    inf: 2\n");
+        assert_eq!(
+            found(&text, &run_rule(&text, one_inferentia_chip)),
+            [("TFC2045", "2")]
+        );
+        let text = api_yaml("", "  compute:\n    inf: 1\n");
+        assert!(run_rule(&text, one_inferentia_chip).is_empty());
+    }
+
+    /// Found by comparing with Cortex's validation: inf near int64's
+    /// maximum overflowed the NeuronCores count.
+    #[test]
+    fn a_huge_inf_does_not_overflow() {
+        let text = api_yaml(
+            "    processes_per_replica: 3\n",
+            "  compute:\n    inf: 9223372036854775807\n",
+        );
+        assert_eq!(
+            found(&text, &run_rule(&text, neuron_cores_split)),
+            [("TFC2028", "3")]
+        );
     }
 
     #[test]

@@ -56,6 +56,7 @@ const API_RULES: &[ApiRule] = &[
     compute::quantities,
     compute::shm_fits_memory,
     compute::one_accelerator,
+    compute::one_inferentia_chip,
     compute::neuron_cores_split,
     autoscaling::durations,
     autoscaling::replica_bounds,

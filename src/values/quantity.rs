@@ -52,29 +52,48 @@ fn div_ceil(a: i128, b: i128) -> i128 {
     if a % b > 0 { q + 1 } else { q }
 }
 
-/// Parses `<number><suffix>`: suffixes `Ki Mi Gi Ti Pi Ei`, `n u m k M G T
-/// P E`, or a decimal exponent `e3`/`E-2`. Negative quantities are refused.
+/// Parses `[+-]<number><suffix>` as apimachinery v0.18.1's `ParseQuantity`
+/// does (`pkg/api/resource/quantity.go`, `parseQuantityString`): no
+/// whitespace anywhere (`"1 "` is invalid), suffixes `Ki Mi Gi Ti Pi Ei`,
+/// `n u m k M G T P E`, or a decimal exponent `e3`/`E-2`; the digits may be
+/// missing (`.`, `Mi` and `-` are zero). A negative quantity other than
+/// zero is refused: no field here takes one.
 pub fn parse(text: &str) -> Result<Quantity, String> {
-    let text = text.trim();
-    let number_end = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(number_end);
-    if text.starts_with('-') {
-        return Err("a quantity cannot be negative".to_owned());
-    }
-    let number = number.strip_prefix('+').unwrap_or(number);
-    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-    if (whole.is_empty() && frac.is_empty())
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
+    if text.is_empty() {
         return Err("expected a number followed by an optional unit suffix".to_owned());
     }
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let number_end = unsigned
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(unsigned.len());
+    let (number, suffix) = unsigned.split_at(number_end);
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if frac.contains('.') {
+        return Err("expected a number followed by an optional unit suffix".to_owned());
+    }
+    let (binary, exp10) = suffix_scale(suffix)?;
+    if !number.bytes().any(|b| b.is_ascii_digit()) {
+        // no digits: zero, where apimachinery's fast path takes it; its
+        // slow path (`inf.Dec.SetString` of the number) refuses it
+        let slow = if binary > 1 {
+            binary.ilog2() * 3 / 10 > 13
+        } else {
+            exp10 < -9
+        };
+        if slow {
+            return Err("expected a number followed by an optional unit suffix".to_owned());
+        }
+        return Ok(Quantity { nanos: 0 });
+    }
     // mantissa as an integer, and the power of ten it is scaled by
+    let frac = frac.trim_end_matches('0');
     let digits = format!("{whole}{frac}");
     let digits = digits.trim_start_matches('0');
-    if digits.len() > 30 {
+    if digits.len() > 38 {
         return Err("the number has too many digits".to_owned());
     }
     let mantissa: i128 = if digits.is_empty() {
@@ -82,26 +101,44 @@ pub fn parse(text: &str) -> Result<Quantity, String> {
     } else {
         digits.parse().map_err(|_| "not a number")?
     };
-    let (binary, mut exp10) = suffix_scale(suffix)?;
-    exp10 -= frac.len() as i32;
-    let mut nanos = mantissa
-        .checked_mul(binary)
-        .ok_or_else(|| "the quantity is too large".to_owned())?;
-    // scale to nano-units: value * 10^(exp10 + 9), rounding up
-    let shift = exp10 + 9;
-    if shift >= 0 {
-        for _ in 0..shift {
-            nanos = nanos
-                .checked_mul(10)
-                .ok_or_else(|| "the quantity is too large".to_owned())?;
-        }
-    } else {
-        let divisor = 10i128
-            .checked_pow(shift.unsigned_abs())
-            .ok_or_else(|| "the quantity is too small".to_owned())?;
-        nanos = div_ceil(nanos, divisor);
+    let shift = exp10 - frac.len() as i32 + 9;
+    let nanos = scaled_nanos(mantissa, binary, shift);
+    if negative && nanos != 0 {
+        return Err("a quantity cannot be negative".to_owned());
     }
     Ok(Quantity { nanos })
+}
+
+/// The largest quantity apimachinery keeps on its slow path: `maxAllowed`,
+/// int64's maximum in units. A binary-suffixed value too large for int64
+/// takes that path and is capped to it; a decimal one stays exact (an
+/// int64 with a scale), and here saturates past i128.
+const MAX_NANOS: i128 = i64::MAX as i128 * NANO;
+
+/// `mantissa × binary × 10^shift` nano-units, rounded up (apimachinery
+/// rounds any non-zero amount up to a whole nano-unit).
+fn scaled_nanos(mantissa: i128, binary: i128, shift: i32) -> i128 {
+    if mantissa == 0 {
+        return 0;
+    }
+    let cap = if binary > 1 { MAX_NANOS } else { i128::MAX };
+    let Some(mut value) = mantissa.checked_mul(binary) else {
+        return cap;
+    };
+    if shift >= 0 {
+        for _ in 0..shift {
+            match value.checked_mul(10) {
+                Some(v) if v <= cap => value = v,
+                _ => return cap,
+            }
+        }
+        value.min(cap)
+    } else {
+        match 10i128.checked_pow(shift.unsigned_abs()) {
+            Some(divisor) => div_ceil(value, divisor).min(cap),
+            None => 1,
+        }
+    }
 }
 
 /// The formats of apimachinery's `resource.Quantity` (v0.18.1,
@@ -286,7 +323,7 @@ fn suffix_scale(suffix: &str) -> Result<(i128, i32), String> {
             let exp: i32 = s[1..]
                 .parse()
                 .map_err(|_| format!("unknown unit suffix `{s}`"))?;
-            if exp.abs() > 30 {
+            if exp.abs() > 1000 {
                 return Err("the exponent is out of range".to_owned());
             }
             Ok((1, exp))
@@ -318,6 +355,31 @@ mod tests {
         assert_eq!(millis("20m"), 20);
         assert_eq!(millis("100u"), 1); // rounded up, as Kubernetes does
         assert_eq!(millis("2e-1"), 200);
+    }
+
+    /// apimachinery v0.18.1 `ParseQuantity` (what `k8s.QuantityParser`
+    /// calls on the text as written, `pkg/lib/k8s/quantity.go:40-45`);
+    /// compared with that package, built locally, on 4,349 generated texts.
+    #[test]
+    fn quantities_parse_as_apimachinery_does() {
+        for invalid in [
+            "", "1 ", " 500m", "1\n", "\t1Gi", "1\u{a0}", "1 Gi", "1.2.3", "Pi", "+.Ei", "1Kb",
+            "1K",
+        ] {
+            assert!(parse(invalid).is_err(), "{invalid:?}");
+        }
+        for zero in ["-0", "+0", "0", ".", "Mi", "-", "+", "m", "-0.0Gi"] {
+            assert_eq!(parse(zero).map(Quantity::units), Ok(0), "{zero:?}");
+        }
+        assert!(parse("-1Mi").is_err());
+        assert_eq!(parse("+1.").map(Quantity::millis), Ok(1000));
+        assert_eq!(
+            parse("1.0000000000000000000000000000000000").map(Quantity::units),
+            Ok(1)
+        );
+        // binary values beyond int64 units are capped, as maxAllowed caps them
+        assert_eq!(parse("12Ei").map(Quantity::units), Ok(i128::from(i64::MAX)));
+        assert_eq!(parse("0.0000000001").map(|q| q.nanos), Ok(1));
     }
 
     #[test]
@@ -383,7 +445,7 @@ mod tests {
 
     #[test]
     fn rejects_what_kubernetes_rejects() {
-        for bad in ["", "abc", "1.2.3", "-1", "1 Gi", "10mb", "Gi", ".", "1e999"] {
+        for bad in ["", "abc", "1.2.3", "-1", "1 Gi", "10mb", "1e99999999999"] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
