@@ -140,9 +140,22 @@ fn cortexignore(root: &Path, problems: &mut Vec<String>) -> Option<Gitignore> {
     if !path.is_file() {
         return None;
     }
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            problems.push(format!(".cortexignore cannot be read: {e}"));
+            return None;
+        }
+    };
+    // Cortex reads it with go-gitignore's `NewFromFile` (`pkg/lib/files/
+    // files.go:565-581`): no error handler, so a line it cannot parse is
+    // skipped and the rest still apply, and a byte-order mark stays part
+    // of the first line (which then matches nothing).
     let mut builder = GitignoreBuilder::new(root);
-    if let Some(e) = builder.add(&path) {
-        problems.push(format!(".cortexignore cannot be read: {e}"));
+    for line in String::from_utf8_lossy(&bytes).split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        // a pattern the matcher cannot compile is skipped, as Cortex skips it
+        let _ = builder.add_line(None, line);
     }
     builder.build().ok()
 }
@@ -464,6 +477,22 @@ mod tests {
             files.exclusion("data/big.bin"),
             Some(".cortexignore excludes it")
         );
+    }
+
+    /// go-gitignore's `NewFromFile` (pkg/lib/files/files.go:565-581) has no
+    /// error handler: a line it cannot parse is skipped, and a UTF-8
+    /// byte-order mark stays in the first pattern. Found by running
+    /// Cortex's CLI code on these files: both deploy `handler.py`.
+    #[test]
+    fn cortexignore_is_read_as_go_gitignore_reads_it() {
+        let p = Scratch::new("ignore-quirks", &["handler.py", "data/a.bin"]);
+        std::fs::write(p.0.join(".cortexignore"), "\\\r\ndata/\n").expect("write");
+        let files = collect(&p.0, "cortex.yaml");
+        assert!(files.problems.is_empty(), "{:?}", files.problems);
+        assert_eq!(files.paths().collect::<Vec<_>>(), ["handler.py"]);
+        std::fs::write(p.0.join(".cortexignore"), "\u{feff}handler.py\n").expect("write");
+        let files = collect(&p.0, "cortex.yaml");
+        assert!(files.has_file("handler.py"));
     }
 
     #[cfg(unix)]

@@ -265,6 +265,12 @@ pub fn parse_observed(
             diagnostics: vec![diagnostic],
         };
     }
+    if let Some(refused) = refused_directive(text) {
+        return Parsed {
+            root: None,
+            diagnostics: vec![refused],
+        };
+    }
     let mut walk = goscan::scan(text, Wanted { pads: false });
     let mut read = read_document(text, &walk, limits, observe);
     if read.syntax_refused {
@@ -427,6 +433,85 @@ fn ignored_after_root(text: &str, at: usize, root: Option<usize>) -> Diagnostic 
         );
     }
     d.help(help)
+}
+
+/// A directive before the document that go-yaml refuses and saphyr reads:
+/// a `%YAML` version other than 1.1 ("found incompatible YAML document",
+/// cortexlabs/yaml@581aea36a2e4 `parserc.go:1032-1034`), and a directive
+/// other than `%YAML` and `%TAG` ("found unknown directive name",
+/// `scannerc.go:1566-1568`). Either fails the whole decode.
+fn refused_directive(text: &str) -> Option<Diagnostic> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let raw = line.trim_end_matches(['\n', '\r']);
+        let bom = if start == 0 && raw.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        let body = raw.get(bom..).unwrap_or_default();
+        let at = start + bom;
+        let trimmed = body.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        // the first line of content: directives come before it
+        let directive = body.strip_prefix('%')?;
+        let name_end = directive.find([' ', '\t']).unwrap_or(directive.len());
+        let (name, rest) = directive.split_at(name_end);
+        let message = match name {
+            "YAML" => {
+                let version = rest.trim_start_matches([' ', '\t']);
+                let version = version.split([' ', '\t']).next().unwrap_or_default();
+                if version == "1.1" {
+                    continue;
+                }
+                format!(
+                    "YAML syntax error: Cortex's YAML reader reads only YAML 1.1 documents, and this one declares `%YAML {version}`"
+                )
+            }
+            "TAG" => continue,
+            _ => format!("YAML syntax error: Cortex's YAML reader knows no directive `%{name}`"),
+        };
+        return Some(
+            Diagnostic::error(codes::YAML_SYNTAX, message)
+                .at(at..at + body.len(), "refused directive")
+                .help("delete this line (or write `%YAML 1.1`): Cortex's YAML reader refuses the whole file on it"),
+        );
+    }
+    None
+}
+
+/// The first `\/` in a double-quoted scalar: YAML 1.2 (saphyr) reads it as
+/// `/`, go-yaml's scanner knows no such escape and fails the whole decode
+/// ("found unknown escape character", cortexlabs/yaml@581aea36a2e4
+/// `scannerc.go:2383-2437`). JSON has it, so a value copied from JSON may
+/// hold it.
+fn json_only_escape(text: &str, span: &Span) -> Option<usize> {
+    let quoted = text.get(span.clone())?.as_bytes();
+    let mut i = 1;
+    while i + 1 < quoted.len() {
+        if quoted[i] == b'\\' {
+            if quoted[i + 1] == b'/' {
+                return Some(span.start + i);
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+fn unknown_escape(at: usize) -> Diagnostic {
+    Diagnostic::error(
+        codes::YAML_SYNTAX,
+        "YAML syntax error: `\\/` is not an escape in Cortex's YAML reader (YAML 1.1)",
+    )
+    .at(at..at + 2, "unknown escape character")
+    .help("write `/` without the backslash; Cortex's YAML reader refuses the whole file on `\\/`")
 }
 
 /// The end of the line holding byte `at` (before its line break).
@@ -705,6 +790,11 @@ impl<'a> Builder<'a> {
                     self.reading_stops.get_or_insert(span.start);
                 }
                 Event::Scalar(text, style, anchor, tag) => {
+                    if style == ScalarStyle::DoubleQuoted
+                        && let Some(at) = json_only_escape(self.text, &span)
+                    {
+                        return Err(Box::new(unknown_escape(at)));
+                    }
                     (self.observe)(&text);
                     let node = self.scalar(&text, style, tag.as_deref(), &span);
                     self.count(1, &span)?;

@@ -926,3 +926,38 @@ fn a_directive_after_the_content_ends_the_document() {
     };
     assert_eq!(items.len(), 1);
 }
+
+/// parserc.go:1032-1034 ("found incompatible YAML document": only
+/// `%YAML 1.1`) and scannerc.go:1566-1568 ("found unknown directive
+/// name"): go-yaml refuses the whole file, saphyr reads it.
+#[test]
+fn directives_go_yaml_refuses_are_refused() {
+    for (text, code) in [
+        ("%YAML 1.1\n---\n- a\n", "none"),
+        ("%TAG ! tag:x,2000:\n---\n- a\n", "none"),
+        ("%YAML 1.2\n---\n- a\n", "TFC0004"),
+        ("# c\n\n%YAML 2.0 # c\n---\n- a\n", "TFC0004"),
+        ("\u{feff}%FOO bar\n---\n- a\n", "TFC0004"),
+    ] {
+        assert_eq!(first_code(text, Limits::default()), code, "{text:?}");
+    }
+    let text = "# c\n%YAML 1.2\n---\n- a\n";
+    let parsed = parse(text, Limits::default());
+    assert_eq!(starts(&parsed, "TFC0004"), vec![4]);
+}
+
+/// scannerc.go:2383-2437 has no `\/` escape (YAML 1.2 and JSON do): the
+/// whole decode fails there. `\'`, which go-yaml has and YAML 1.2 lacks,
+/// is a known difference (refused here).
+#[test]
+fn a_json_only_escape_is_refused() {
+    let text = "- a: \"x\\\\/y\"\n- b: \"x\\/y\"\n";
+    let parsed = parse(text, Limits::default());
+    assert_eq!(
+        starts(&parsed, "TFC0004"),
+        vec![text.rfind("\\/").expect("escape")]
+    );
+    assert!(parsed.root.is_none());
+    // an escaped backslash before a slash is not the escape
+    assert_eq!(value_of("a: \"x\\\\/y\"\n", "a"), s("x\\/y"));
+}
