@@ -457,8 +457,10 @@ fn check_models(sources: &[ModelSource], options: &CheckOptions, local: Local) -
             )
             .at(first.span.clone(), "not checked")
             .help("run without --offline, or with --store DIR for a local mirror, to check the models");
+            let mut diagnostics = models::path_verdicts(sources);
+            diagnostics.push(warning);
             return models::Outcome {
-                diagnostics: vec![warning],
+                diagnostics,
                 models: Vec::new(),
             };
         }

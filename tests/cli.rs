@@ -38,6 +38,40 @@ fn json_report(out: &Output) -> serde_json::Value {
 
 const VALID: &str = "- name: iris\n  kind: AsyncAPI\n  handler:\n    type: tensorflow\n    path: handler.py\n    models:\n      path: s3://my-bucket/iris/\n";
 
+/// pkg/types/spec/utils.go:227-244 lists the prefix as written and
+/// :324-328 looks for the files under Go's cleaned path: a path with `.`,
+/// `..` or an inner `//` is refused whatever the bucket holds, so
+/// `--offline` says so too (found by running Cortex's validation on these).
+#[test]
+fn offline_refuses_model_paths_cortex_can_never_read() {
+    for (path, refused) in [
+        ("s3://my-bucket/./iris/", true),
+        ("s3://my-bucket/a//iris/", true),
+        ("s3://my-bucket/x/../iris/", true),
+        ("s3://my-bucket/iris/", false),
+    ] {
+        let config = VALID.replace("s3://my-bucket/iris/", path);
+        let dir = project(&format!("offline-path-{}", path.len()), config.as_bytes());
+        let out = cortex_tfc(
+            &["check", "cortex.yaml", "--offline", "--format", "json"],
+            &dir,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(if refused { 1 } else { 0 }),
+            "{path}"
+        );
+        let report = json_report(&out);
+        let codes: Vec<&str> = report["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["code"].as_str())
+            .collect();
+        assert_eq!(codes.contains(&"TFC3015"), refused, "{path}: {codes:?}");
+    }
+}
+
 #[test]
 fn valid_file_exits_zero_with_empty_json_report() {
     let dir = project("valid", VALID.as_bytes());

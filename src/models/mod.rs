@@ -776,7 +776,7 @@ fn check_source(
     if let Some(views) = structure::prefix_views(&source.path.prefix) {
         outcome
             .diagnostics
-            .push(unclean_prefix(source, &views, keys));
+            .push(unclean_prefix(source, &views, Some(keys)));
         return;
     }
     match &source.name {
@@ -789,10 +789,12 @@ fn check_source(
 /// segment: the deploy check lists it as written (utils.go:234-240) but
 /// looks for the files under Go's cleaned path (utils.go:259, :322-327),
 /// and the worker lists it with empty segments dropped (s3.py:57).
+/// `keys`: what the listing found, or None when nothing was listed
+/// (`--offline`: the verdict needs only the path).
 fn unclean_prefix(
     source: &ModelSource,
     views: &structure::PrefixViews,
-    keys: &[String],
+    keys: Option<&[String]>,
 ) -> Diagnostic {
     let bucket = &source.path.bucket;
     let at = |prefix: &str| format!("s3://{bucket}/{prefix}");
@@ -818,23 +820,35 @@ fn unclean_prefix(
     };
     let written = source.path.to_string();
     let suggested = at(views.deploy_files.trim_start_matches('/'));
-    let found = if keys.is_empty() {
-        format!("found under {}: nothing", at(&views.listed))
-    } else {
-        format!(
-            "found:\n{}",
-            tree::render(&at(&views.listed), keys, TREE_CAP)
-        )
-    };
-    source_error(
+    let d = source_error(
         source,
         codes::UNCLEAN_MODEL_KEYS,
         format!("the model path {written} holds `//`, `.` or `..`: {deploy}; {worker}"),
     )
     .help(format!(
         "write the path without empty, `.` or `..` segments, e.g. {suggested}, and upload the model there"
-    ))
-    .note(found)
+    ));
+    match keys {
+        None => d,
+        Some([]) => d.note(format!("found under {}: nothing", at(&views.listed))),
+        Some(keys) => d.note(format!(
+            "found:\n{}",
+            tree::render(&at(&views.listed), keys, TREE_CAP)
+        )),
+    }
+}
+
+/// The verdicts that need only the model paths, for `--offline`: a path
+/// Cortex's two stages read differently is refused whatever the bucket
+/// holds (`TFC3015`).
+pub fn path_verdicts(sources: &[ModelSource]) -> Vec<Diagnostic> {
+    sources
+        .iter()
+        .filter_map(|source| {
+            let views = structure::prefix_views(&source.path.prefix)?;
+            Some(unclean_prefix(source, &views, None))
+        })
+        .collect()
 }
 
 /// `TFC3015` on a model whose keys hold `//`: the deploy check reads them
