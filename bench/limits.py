@@ -28,7 +28,7 @@ def alias_bomb():
 
 
 def inputs():
-    yield "alias bomb (10^10 nodes)", alias_bomb, "TFC0012"
+    yield "alias bomb (10^10 nodes)", alias_bomb, "TFC0020"
     yield "10,000-deep nesting", lambda: iter(["[" * 10000, "]" * 10000]), "TFC0011"
     yield "1,000,000-element flow list", lambda: iter(["- [", ",".join(["1"] * 1_000_000), "]\n"]), "TFC0012"
     yield "1,000,000-element block list", lambda: ("  - 1\n" * 1000 if i else "-\n" for i in range(1001)), "TFC0012"

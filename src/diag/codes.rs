@@ -193,6 +193,14 @@ Cortex accepts such a file; cortex-tfc refuses it on purpose, because the
 alternative is losing what was written without a word. Indent the line like
 the rest of the document, or remove it.";
 
+    EXCESSIVE_ALIASING = "TFC0020", "excessive aliasing",
+"Cortex's YAML reader (go-yaml v2) refuses a document in which aliases
+(*name) make almost all of the values: once it has decoded more than 1,000
+values, more than 100 of them copies, it fails when the copies pass 99% of
+them (a smaller share in documents of more than 400,000 values). This stops
+alias bombs; a real cortex.yaml that trips it repeats one anchor hundreds of
+times. Write the values out, or alias smaller pieces.";
+
     UNKNOWN_FIELD = "TFC1001", "unknown field",
 "The field is not part of the Cortex 0.34 configuration at this level.
 Cortex rejects unknown fields (except inside handler.config, which is free

@@ -195,24 +195,6 @@ impl Node {
         }
         done.pop().unwrap_or(J::Null)
     }
-
-    /// Nodes in this tree (an alias of it costs that many). Iterative.
-    fn size(&self) -> usize {
-        let mut count = 0;
-        let mut work = vec![self];
-        while let Some(node) = work.pop() {
-            count += 1;
-            match &node.value {
-                Value::Seq(items) => work.extend(items),
-                Value::Map(entries) => {
-                    count += entries.len();
-                    work.extend(entries.iter().map(|e| &e.value));
-                }
-                _ => {}
-            }
-        }
-        count
-    }
 }
 
 fn scalar_json(value: &Value) -> serde_json::Value {
@@ -514,6 +496,26 @@ fn unknown_escape(at: usize) -> Diagnostic {
     .help("write `/` without the backslash; Cortex's YAML reader refuses the whole file on `\\/`")
 }
 
+/// go-yaml's rule against alias bombs (cortexlabs/yaml@581aea36a2e4
+/// `decode.go:320-357`): past 100 aliased and 1,000 decoded values, the
+/// share of aliased ones may not pass 99% (falling to 10% between 400,000
+/// and 4,000,000 values).
+fn excessive_aliasing(decoded: usize, aliased: usize) -> bool {
+    const LOW: usize = 400_000;
+    const HIGH: usize = 4_000_000;
+    if aliased <= 100 || decoded <= 1000 {
+        return false;
+    }
+    let allowed = if decoded <= LOW {
+        0.99
+    } else if decoded >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((decoded - LOW) as f64 / (HIGH - LOW) as f64)
+    };
+    aliased as f64 / decoded as f64 > allowed
+}
+
 /// The end of the line holding byte `at` (before its line break).
 fn line_end(text: &str, at: usize) -> usize {
     text.get(at..)
@@ -725,6 +727,10 @@ struct Builder<'a> {
     /// Anchored nodes with their sizes (what one alias of them costs).
     anchors: HashMap<usize, (Node, usize)>,
     nodes: usize,
+    /// Of `nodes`, those an alias copied.
+    aliased: usize,
+    /// `nodes` when each open collection was opened.
+    opened_at: Vec<usize>,
     documents: usize,
     /// Where Cortex's reader stops: a second `---`, or a `...`.
     reading_stops: Option<usize>,
@@ -751,6 +757,8 @@ impl<'a> Builder<'a> {
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
+            aliased: 0,
+            opened_at: Vec::new(),
             documents: 0,
             reading_stops: None,
             syntax_refused: false,
@@ -772,6 +780,8 @@ impl<'a> Builder<'a> {
             match event {
                 Event::DocumentStart(_) => {
                     self.documents += 1;
+                    // go-yaml decodes the document node too
+                    self.count(1, 0, &span)?;
                     if self.documents > 1 {
                         // Cortex parses one document and never looks
                         // further (yaml.go `unmarshal` calls `parse` once):
@@ -797,17 +807,18 @@ impl<'a> Builder<'a> {
                     }
                     (self.observe)(&text);
                     let node = self.scalar(&text, style, tag.as_deref(), &span);
-                    self.count(1, &span)?;
-                    self.push_node(node, anchor, false)?;
+                    self.count(1, 0, &span)?;
+                    self.push_node(node, anchor, 1, false)?;
                 }
                 Event::Alias(id) => {
                     let Some((node, size)) = self.anchors.get(&id).cloned() else {
                         return Err(Box::new(unknown_alias(self.text, span.start)));
                     };
-                    self.count(size, &span)?;
+                    // the alias node, then every node of its copy
+                    self.count(1 + size, size, &span)?;
                     // The copy keeps the anchor's spans: diagnostics about
                     // aliased values point at the text that wrote them.
-                    self.push_node(node, 0, true)?;
+                    self.push_node(node, 0, 1 + size, true)?;
                 }
                 Event::SequenceStart(anchor, tag) => {
                     self.check_collection_tag(tag.as_deref(), "seq", &span);
@@ -876,8 +887,25 @@ impl<'a> Builder<'a> {
         })
     }
 
-    fn count(&mut self, nodes: usize, span: &Span) -> Result<(), Fatal> {
+    /// Counts `nodes` decoded, `aliased` of them copies an alias made, as
+    /// go-yaml's decoder counts them (`decodeCount`, `aliasCount`), and
+    /// applies its alias-ratio rule and then our node budget.
+    fn count(&mut self, nodes: usize, aliased: usize, span: &Span) -> Result<(), Fatal> {
         self.nodes = self.nodes.saturating_add(nodes);
+        self.aliased = self.aliased.saturating_add(aliased);
+        if excessive_aliasing(self.nodes, self.aliased) {
+            return Err(Box::new(
+                Diagnostic::error(
+                    codes::EXCESSIVE_ALIASING,
+                    format!(
+                        "Cortex's YAML reader refuses the file: {} of its {} values are copies made by aliases (`*name`)",
+                        self.aliased, self.nodes
+                    ),
+                )
+                .at(span.clone(), "the limit was passed here")
+                .help("go-yaml refuses a document where more than 99% of the values come from aliases (once it has more than 1,000); write the repeated values out, or alias smaller pieces"),
+            ));
+        }
         if self.nodes > self.limits.max_nodes {
             return Err(Box::new(
                 Diagnostic::error(
@@ -895,7 +923,8 @@ impl<'a> Builder<'a> {
     }
 
     fn open(&mut self, frame: Frame, span: &Span) -> Result<(), Fatal> {
-        self.count(1, span)?;
+        self.opened_at.push(self.nodes);
+        self.count(1, 0, span)?;
         if self.stack.len() >= self.limits.max_depth {
             return Err(Box::new(
                 Diagnostic::error(
@@ -917,6 +946,9 @@ impl<'a> Builder<'a> {
         let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
+        // what go-yaml decodes for it: the collection, its keys and values,
+        // and every alias in it with its copy
+        let decoded = self.nodes - self.opened_at.pop().unwrap_or(self.nodes);
         let (value, start, anchor, last_end) = match frame {
             Frame::Seq {
                 items,
@@ -949,13 +981,20 @@ impl<'a> Builder<'a> {
             span: start.start..end,
             plain: None,
         };
-        self.push_node(node, anchor, false)
+        self.push_node(node, anchor, decoded, false)
     }
 
-    fn push_node(&mut self, node: Node, anchor: usize, alias: bool) -> Result<(), Fatal> {
+    /// `decoded`: how many values go-yaml decodes for `node` (what one
+    /// alias of it costs).
+    fn push_node(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        decoded: usize,
+        alias: bool,
+    ) -> Result<(), Fatal> {
         if anchor != 0 {
-            let size = node.size();
-            self.anchors.insert(anchor, (node.clone(), size));
+            self.anchors.insert(anchor, (node.clone(), decoded));
         }
         match self.stack.last_mut() {
             None => {
