@@ -52,9 +52,13 @@ pub(super) struct TabError {
     pub problem: TabProblem,
 }
 
+/// At most this many spaces are inserted for continuation lines (a real
+/// cortex.yaml needs a few dozen).
+const MAX_PAD_BYTES: usize = 1 << 20;
+
 /// Spaces a continuation line needs for saphyr to read it as go-yaml does:
 /// `width` of them inserted at byte `at` (the line's first character that
-/// is not a space).
+/// is not a space or a tab).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Pad {
     pub at: usize,
@@ -79,7 +83,7 @@ pub(super) struct Walk {
     /// Byte offsets of tabs go-yaml skips as separation whitespace.
     pub separators: Vec<usize>,
     /// Lines inside brackets or quotes indented less than saphyr accepts,
-    /// in text order (only when asked for).
+    /// in text order: only when asked for, and none past [`MAX_PAD_BYTES`].
     pub pads: Vec<Pad>,
     /// Where go-yaml's document ends without a `---` or `...`: the byte
     /// offset of the token that ends it, and why. go-yaml reads nothing
@@ -89,8 +93,9 @@ pub(super) struct Walk {
     pub root_start: Option<usize>,
 }
 
-/// What the walk is asked for: the tabs always (and only they, when
-/// `pads` is false: a text without tabs is then not walked at all).
+/// What the walk is asked for: the tabs always, the pads and where the
+/// document ends when `pads` is set (without it, a text without tabs is not
+/// walked at all).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Wanted {
     pub pads: bool,
@@ -115,7 +120,9 @@ pub(super) fn scan(text: &str, wanted: Wanted) -> Walk {
         last: None,
         doc_started: false,
         separators: Vec::new(),
+        want_pads: wanted.pads,
         pads: Vec::new(),
+        pad_bytes: 0,
         end: None,
         root_start: None,
     };
@@ -123,10 +130,18 @@ pub(super) fn scan(text: &str, wanted: Wanted) -> Walk {
         Err(Stop::Refused(e)) => Some(e),
         Ok(()) | Err(Stop::Unsure) => None,
     };
+    // Hostile input can ask for quadratically many spaces (thousands of
+    // lines under a deeply indented key): past the budget, none are given
+    // and saphyr's refusal stands.
+    let pads = if scan.pad_bytes > MAX_PAD_BYTES {
+        Vec::new()
+    } else {
+        scan.pads
+    };
     Walk {
         error,
         separators: scan.separators,
-        pads: scan.pads,
+        pads,
         end: scan.end,
         root_start: scan.root_start,
     }
@@ -164,7 +179,10 @@ struct Scan<'a> {
     last: Option<Indicator>,
     doc_started: bool,
     separators: Vec<usize>,
+    want_pads: bool,
     pads: Vec<Pad>,
+    /// The spaces the pads add up to.
+    pad_bytes: usize,
     end: Option<(usize, DocumentEnd)>,
     root_start: Option<usize>,
 }
@@ -457,15 +475,17 @@ impl Scan<'_> {
     /// go-yaml's block indentation satisfies both. A `---` or `...` at
     /// column 0 ends the document for go-yaml: it is left where it is.
     fn pad_continuation(&mut self) {
-        if self.at_end() || self.is_break(0) || self.doc_indicator() {
+        if !self.want_pads || self.at_end() || self.is_break(0) || self.doc_indicator() {
             return;
         }
         let wanted = self.indent + 1;
         let col = self.col as isize;
         if col < wanted {
+            let width = (wanted - col).unsigned_abs();
+            self.pad_bytes = self.pad_bytes.saturating_add(width);
             self.pads.push(Pad {
                 at: self.pos,
-                width: (wanted - col).unsigned_abs(),
+                width,
             });
         }
     }

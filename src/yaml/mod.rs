@@ -266,9 +266,22 @@ pub fn parse_observed(
             read = read_document(text.get(..end).unwrap_or(text), &full, limits, observe);
             if let Some((at, why)) = full.end {
                 read.reading_stops.get_or_insert(at);
-                read.diagnostics.push(match why {
-                    DocumentEnd::LeftOfRoot => ignored_after_root(text, at, full.root_start),
-                    DocumentEnd::Directive => later_documents(at..line_end(text, at)),
+                let line = text.get(at..line_end(text, at)).unwrap_or_default();
+                let problem = match why {
+                    DocumentEnd::Directive => directive_problem(line, false),
+                    DocumentEnd::LeftOfRoot => None,
+                };
+                read.diagnostics.push(match (why, problem) {
+                    // go-yaml's parser peeks at the directive, so its
+                    // scanner reads it: a bad one fails the decode
+                    (_, Some(message)) => {
+                        read.root = None;
+                        directive_refused(at, line, message)
+                    }
+                    (DocumentEnd::LeftOfRoot, None) => {
+                        ignored_after_root(text, at, full.root_start)
+                    }
+                    (DocumentEnd::Directive, None) => later_documents(at..at + line.len()),
                 });
             }
             walk = full;
@@ -405,8 +418,12 @@ fn ignored_after_root(text: &str, at: usize, root: Option<usize>) -> Diagnostic 
     let mut help = "indent this line like the rest of the document, or remove it: Cortex 0.34 would deploy only what comes before it".to_owned();
     if let Some(root) = root.filter(|&r| r < at) {
         let col = column(root);
+        let width = text
+            .get(root..)
+            .and_then(|t| t.chars().next())
+            .map_or(1, char::len_utf8);
         d = d.also(
-            root..root + 1,
+            root..root + width,
             format!("the document starts here, at column {}", col + 1),
         );
         help = format!(
@@ -423,47 +440,76 @@ fn ignored_after_root(text: &str, at: usize, root: Option<usize>) -> Diagnostic 
 /// other than `%YAML` and `%TAG` ("found unknown directive name",
 /// `scannerc.go:1566-1568`). Either fails the whole decode.
 fn refused_directive(text: &str) -> Option<Diagnostic> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
+    let mut start = 0;
+    // go-yaml's line breaks: LF, CR, CR LF (NEL and LS/PS do not start a
+    // directive line in a real file)
+    for line in text.split_inclusive(['\n', '\r']) {
+        let at = start;
+        start += line.len();
         let raw = line.trim_end_matches(['\n', '\r']);
-        let bom = if start == 0 && raw.starts_with('\u{feff}') {
+        let bom = if at == 0 && raw.starts_with('\u{feff}') {
             '\u{feff}'.len_utf8()
         } else {
             0
         };
         let body = raw.get(bom..).unwrap_or_default();
-        let at = start + bom;
         let trimmed = body.trim_start_matches(' ');
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
         // the first line of content: directives come before it
-        let directive = body.strip_prefix('%')?;
-        let name_end = directive.find([' ', '\t']).unwrap_or(directive.len());
-        let (name, rest) = directive.split_at(name_end);
-        let message = match name {
-            "YAML" => {
-                let version = rest.trim_start_matches([' ', '\t']);
-                let version = version.split([' ', '\t']).next().unwrap_or_default();
-                if version == "1.1" {
-                    continue;
-                }
-                format!(
-                    "YAML syntax error: Cortex's YAML reader reads only YAML 1.1 documents, and this one declares `%YAML {version}`"
-                )
-            }
-            "TAG" => continue,
-            _ => format!("YAML syntax error: Cortex's YAML reader knows no directive `%{name}`"),
-        };
-        return Some(
-            Diagnostic::error(codes::YAML_SYNTAX, message)
-                .at(at..at + body.len(), "refused directive")
-                .help("delete this line (or write `%YAML 1.1`): Cortex's YAML reader refuses the whole file on it"),
-        );
+        body.strip_prefix('%')?;
+        if let Some(message) = directive_problem(body, true) {
+            return Some(directive_refused(at + bom, body, message));
+        }
     }
     None
+}
+
+/// Why go-yaml refuses the directive line `body` (starting with `%`): an
+/// unknown name or a `%YAML` value that is not `<digits>.<digits>`
+/// (scanner, `scannerc.go:1540-1700`), and with `versions`, a version other
+/// than 1.1 (parser, before the document it starts). A directive after the
+/// first document is only scanned, never applied.
+fn directive_problem(body: &str, versions: bool) -> Option<String> {
+    let directive = body.strip_prefix('%')?;
+    let name_end = directive.find([' ', '\t']).unwrap_or(directive.len());
+    let (name, rest) = directive.split_at(name_end);
+    match name {
+        "YAML" => {
+            let value = rest.trim_start_matches([' ', '\t']);
+            let value = &value[..value.find([' ', '\t', '#']).unwrap_or(value.len())];
+            let number = |d: &str| {
+                (!d.is_empty() && d.len() <= 9 && d.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| d.parse::<u32>().ok())
+                    .flatten()
+            };
+            let version = value
+                .split_once('.')
+                .and_then(|(major, minor)| Some((number(major)?, number(minor)?)));
+            match version {
+                None => Some(
+                    "YAML syntax error: the `%YAML` directive needs a version such as 1.1"
+                        .to_owned(),
+                ),
+                Some((1, 1)) => None,
+                Some(_) if !versions => None,
+                Some(_) => Some(format!(
+                    "YAML syntax error: Cortex's YAML reader reads only YAML 1.1 documents, and this one declares `%YAML {value}`"
+                )),
+            }
+        }
+        "TAG" => None,
+        _ => Some(format!(
+            "YAML syntax error: Cortex's YAML reader knows no directive `%{name}`"
+        )),
+    }
+}
+
+fn directive_refused(at: usize, body: &str, message: String) -> Diagnostic {
+    Diagnostic::error(codes::YAML_SYNTAX, message)
+        .at(at..at + body.len(), "refused directive")
+        .help("delete this line (or write `%YAML 1.1`): Cortex's YAML reader refuses the whole file on it")
 }
 
 /// The first `\/` in a double-quoted scalar: YAML 1.2 (saphyr) reads it as
@@ -780,8 +826,6 @@ impl<'a> Builder<'a> {
             match event {
                 Event::DocumentStart(_) => {
                     self.documents += 1;
-                    // go-yaml decodes the document node too
-                    self.count(1, 0, &span)?;
                     if self.documents > 1 {
                         // Cortex parses one document and never looks
                         // further (yaml.go `unmarshal` calls `parse` once):
@@ -790,6 +834,8 @@ impl<'a> Builder<'a> {
                         self.diagnostics.push(later_documents(span));
                         break;
                     }
+                    // go-yaml decodes the document node too
+                    self.count(1, 0, &span)?;
                 }
                 Event::DocumentEnd
                     if self
@@ -1034,6 +1080,10 @@ impl<'a> Builder<'a> {
         // decode.go `isMerge`: a scalar `<<` that is plain or tagged
         // `!!merge` (an alias of one is not a merge)
         let merge = !alias && node.plain.as_deref() == Some(MERGE_KEY);
+        if merge {
+            // go-yaml's `d.mapping` never decodes a merge key
+            self.nodes = self.nodes.saturating_sub(1);
+        }
         if let Some(Frame::Map(map)) = self.stack.last_mut() {
             map.pending_key = Some(PendingKey {
                 text,
@@ -1093,6 +1143,10 @@ impl<'a> Builder<'a> {
     /// any key written before; a list of mappings is applied last to first,
     /// so that the first one wins.
     fn merge(&mut self, key_span: Span, value: Node) {
+        if matches!(value.value, Value::Seq(_)) {
+            // `d.merge` decodes the list's items, never the list itself
+            self.nodes = self.nodes.saturating_sub(1);
+        }
         let found = value.type_name();
         let sources: Vec<Node> = match value.value {
             Value::Map(_) => vec![value],

@@ -985,3 +985,38 @@ fn a_json_only_escape_is_refused() {
     // an escaped backslash before a slash is not the escape
     assert_eq!(value_of("a: \"x\\\\/y\"\n", "a"), s("x\\/y"));
 }
+
+/// A key indented far right with many quoted continuation lines at column
+/// 0 would ask for quadratically many inserted spaces: past the budget
+/// none are inserted and saphyr's refusal stands (a syntax error), in
+/// bounded time and memory.
+#[test]
+fn hostile_continuation_lines_do_not_blow_up() {
+    let text = format!("{}a: \"x\n{}\"\n", " ".repeat(20_000), "y\n".repeat(200));
+    assert_eq!(first_code(&text, Limits::default()), "TFC0004");
+}
+
+/// go-yaml's parser peeks at the token after the document, so its scanner
+/// reads a directive there (scannerc.go:1540-1700): an unknown or
+/// malformed one fails the decode, a valid one only starts a later
+/// document (whose `%YAML` version is never checked).
+#[test]
+fn a_directive_after_the_content_is_scanned() {
+    for (text, code) in [
+        ("- a\n%FOO bar\n", "TFC0004"),
+        ("- a\n%YAML 1\n---\n- b\n", "TFC0004"),
+        ("- a\n%YAML 1.2\n---\n- b\n", "TFC0006"),
+    ] {
+        let parsed = parse(text, Limits::default());
+        assert_eq!(
+            parsed
+                .diagnostics
+                .iter()
+                .map(|d| d.code.as_str())
+                .collect::<Vec<_>>(),
+            [code],
+            "{text:?}"
+        );
+        assert_eq!(parsed.root.is_some(), code == "TFC0006", "{text:?}");
+    }
+}
