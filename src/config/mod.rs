@@ -108,9 +108,10 @@ pub struct Handler {
     /// `quay.io/cortexlabs/tensorflow-serving-{cpu,gpu,inf}:0.34.0`).
     pub tensorflow_serving_image: Option<String>,
     /// Environment variables of the handler container: names are letters, digits, '_',
-    /// '-' and '.', not starting with a digit, and must not start with `CORTEX_`;
-    /// values are strings (quote numbers and booleans).
-    #[schemars(extend("propertyNames" = {"pattern": "^[-._a-zA-Z][-._a-zA-Z0-9]*$"}))]
+    /// '-' and '.', not starting with a digit or `..`, not `.`, and must not start with
+    /// `CORTEX_` (Kubernetes' env var names); values are strings (quote numbers and
+    /// booleans).
+    #[schemars(extend("propertyNames" = {"pattern": "^(?!\\.\\.)(?!\\.$)[-._a-zA-Z][-._a-zA-Z0-9]*$"}))]
     pub env: Option<BTreeMap<String, String>>,
     /// Log level of the handler and TensorFlow Serving (default `info`).
     pub log_level: Option<LogLevel>,
