@@ -52,6 +52,8 @@ fn div_ceil(a: i128, b: i128) -> i128 {
     if a % b > 0 { q + 1 } else { q }
 }
 
+const NOT_A_QUANTITY: &str = "expected a number followed by an optional unit suffix";
+
 /// Parses `[+-]<number><suffix>` as apimachinery v0.18.1's `ParseQuantity`
 /// does (`pkg/api/resource/quantity.go`, `parseQuantityString`): no
 /// whitespace anywhere (`"1 "` is invalid), suffixes `Ki Mi Gi Ti Pi Ei`,
@@ -60,7 +62,7 @@ fn div_ceil(a: i128, b: i128) -> i128 {
 /// zero is refused: no field here takes one.
 pub fn parse(text: &str) -> Result<Quantity, String> {
     if text.is_empty() {
-        return Err("expected a number followed by an optional unit suffix".to_owned());
+        return Err(NOT_A_QUANTITY.to_owned());
     }
     let (negative, unsigned) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
@@ -73,7 +75,7 @@ pub fn parse(text: &str) -> Result<Quantity, String> {
     let (number, suffix) = unsigned.split_at(number_end);
     let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
     if frac.contains('.') {
-        return Err("expected a number followed by an optional unit suffix".to_owned());
+        return Err(NOT_A_QUANTITY.to_owned());
     }
     let (binary, exp10) = suffix_scale(suffix)?;
     if !number.bytes().any(|b| b.is_ascii_digit()) {
@@ -85,7 +87,7 @@ pub fn parse(text: &str) -> Result<Quantity, String> {
             exp10 < -9
         };
         if slow {
-            return Err("expected a number followed by an optional unit suffix".to_owned());
+            return Err(NOT_A_QUANTITY.to_owned());
         }
         return Ok(Quantity { nanos: 0 });
     }

@@ -403,12 +403,10 @@ pub fn read_anyway(d: &Diagnostic) -> bool {
 /// never reads the rest. An error, as for duplicate keys: the alternative
 /// is losing what was written without a word.
 fn ignored_after_root(text: &str, at: usize, root: Option<usize>) -> Diagnostic {
-    let line_start = |i: usize| {
-        text.get(..i)
-            .and_then(|t| t.rfind('\n'))
-            .map_or(0, |n| n + 1)
+    let column = |i: usize| {
+        text.get(line_start(text, i)..i)
+            .map_or(0, |t| t.chars().count())
     };
-    let column = |i: usize| text.get(line_start(i)..i).map_or(0, |t| t.chars().count());
     let end = line_end(text, at);
     let mut d = Diagnostic::error(
         codes::IGNORED_AFTER_ROOT,
@@ -560,6 +558,13 @@ fn excessive_aliasing(decoded: usize, aliased: usize) -> bool {
         0.99 - 0.89 * ((decoded - LOW) as f64 / (HIGH - LOW) as f64)
     };
     aliased as f64 / decoded as f64 > allowed
+}
+
+/// The start of the line holding byte `at`.
+fn line_start(text: &str, at: usize) -> usize {
+    text.get(..at.min(text.len()))
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1)
 }
 
 /// The end of the line holding byte `at` (before its line break).
@@ -1291,7 +1296,7 @@ fn shown_tag(tag: &Tag) -> String {
 /// The tab the scanner complained about: it reports the token before or
 /// after the tab, so look at the indentation of that line and the next.
 fn find_tab(text: &str, at: usize) -> Span {
-    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = line_start(text, at);
     let mut start = line_start;
     for line in text[line_start..].split_inclusive('\n').take(2) {
         let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
